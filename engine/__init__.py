@@ -1,8 +1,36 @@
 """backprop-engine: see the chain rule, then run it fast.
 
-``engine.Value`` is the scalar teaching graph; ``engine.viz`` draws it.
+``engine.Value`` is the scalar teaching graph (``engine.viz`` draws it); ``engine.tensor``
+and friends are the PyTorch-style tensor API, so the lectures' code runs with
+``import engine as torch``.
 """
 
+from engine.backends import Device, set_default_device
+from engine.backends import device as _device_of
+from engine.creation import (
+    BoolTensor,
+    DoubleTensor,
+    FloatTensor,
+    LongTensor,
+    arange,
+    empty,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    zeros,
+    zeros_like,
+)
+from engine.dtypes import DType, bool_ as bool, float32, float64, int64  # noqa: A004
 from engine.errors import (
     DeviceError,
     DivisionByZeroError,
@@ -14,28 +42,64 @@ from engine.errors import (
     GradError,
     ShapeError,
 )
+from engine.functions import (
+    abs,  # noqa: A004
+    argmax,
+    argmin,
+    clamp,
+    clip,
+    exp,
+    flatten,
+    log,
+    log_softmax,
+    max,  # noqa: A004
+    mean,
+    min,  # noqa: A004
+    mm,
+    mul,
+    add,
+    relu,
+    reshape,
+    sigmoid,
+    softmax,
+    sqrt,
+    squeeze,
+    sum,  # noqa: A004
+    tanh,
+    transpose,
+    unsqueeze,
+)
+from engine.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from engine.random import initial_seed, manual_seed
+from engine.tensor import Size, Tensor, cat, matmul, maximum, minimum, stack, tensor, where
 from engine.value import Value
+
+float = float32  # noqa: A001 - PyTorch's aliases: engine.float, engine.double, engine.long
+double = float64
+long = int64
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "DTypeError",
-    "DeviceError",
-    "DivisionByZeroError",
-    "DomainError",
-    "EngineError",
-    "EngineTypeError",
-    "EngineValueError",
-    "GradError",
-    "ShapeError",
-    "Value",
-]
+
+def device(name: str) -> Device:
+    """``engine.device("cpu")``: a device object (resolved to the backend that runs it)."""
+    from engine.backends import resolve_name
+
+    return _device_of(resolve_name(name))
+
+
+def is_tensor(obj: object) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(t: Tensor) -> int:
+    return t.numel()
 
 
 def __getattr__(name: str):
-    # `engine.viz` imports graphviz; load it only when asked for.
-    if name == "viz":
+    # Submodules that pull in optional or heavier dependencies load on first use.
+    if name in ("viz", "nn", "optim", "utils", "datasets", "testing", "cuda"):
         import importlib
 
-        return importlib.import_module("engine.viz")
+        return importlib.import_module(f"engine.{name}")
     raise AttributeError(f"module 'engine' has no attribute {name!r}")

@@ -1,0 +1,268 @@
+"""The ``numpy`` device: every primitive of the backend contract written with numpy.
+
+This is the reference: other devices are tested against it. A backend never knows about
+gradients; it runs primitives on arrays. Arrays here are ``numpy.ndarray``; the ``c``
+device reuses this class for storage and allocation and overrides the computations.
+
+Elementwise op names (``UNARY``/``BINARY``/``COMPARE``) are shared by every backend.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+UNARY = ("neg", "exp", "log", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "pow", "abs")
+BINARY = ("add", "sub", "mul", "div", "maximum", "minimum", "pow")
+COMPARE = ("lt", "le", "gt", "ge", "eq", "ne")
+ACTIVATIONS = (None, "relu", "sigmoid", "tanh")
+
+_BINARY_UFUNC = {
+    "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide,
+    "maximum": np.maximum, "minimum": np.minimum, "pow": np.power,
+}
+_COMPARE_UFUNC = {
+    "lt": np.less, "le": np.less_equal, "gt": np.greater, "ge": np.greater_equal,
+    "eq": np.equal, "ne": np.not_equal,
+}
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^-x) without overflow: e^-|x| never overflows."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+
+
+class NumpyBackend:
+    """The reference implementation of the primitive set (DESIGN.md, "the contract")."""
+
+    name = "numpy"
+
+    # ---- allocation and transfer ---------------------------------------------------------
+    def from_numpy(self, array: np.ndarray) -> np.ndarray:
+        return array
+
+    def to_numpy(self, x: np.ndarray) -> np.ndarray:
+        return x
+
+    def empty(self, shape: tuple, dtype: np.dtype) -> np.ndarray:
+        return np.empty(shape, dtype)
+
+    def zeros(self, shape: tuple, dtype: np.dtype) -> np.ndarray:
+        return np.zeros(shape, dtype)
+
+    def full(self, shape: tuple, value: float, dtype: np.dtype) -> np.ndarray:
+        return np.full(shape, value, dtype)
+
+    def contiguous(self, x: np.ndarray) -> np.ndarray:
+        """A C-contiguous copy (or ``x`` itself when it already is)."""
+        return np.ascontiguousarray(x)
+
+    def copy(self, x: np.ndarray) -> np.ndarray:
+        return np.array(x, copy=True, order="C")
+
+    def astype(self, x: np.ndarray, dtype: np.dtype) -> np.ndarray:
+        return x.astype(dtype)
+
+    # ---- elementwise ---------------------------------------------------------------------
+    def unary(self, op: str, x: np.ndarray, alpha: float = 0.0) -> np.ndarray:
+        """y = f(x). ``alpha`` is the slope of leaky_relu, elu's alpha, or pow's exponent."""
+        if op == "neg":
+            return np.negative(x)
+        if op == "exp":
+            return np.exp(x)
+        if op == "log":
+            return np.log(x)
+        if op == "sigmoid":
+            return _sigmoid(x)
+        if op == "tanh":
+            return np.tanh(x)
+        if op == "relu":
+            return np.maximum(x, 0) if x.dtype.kind != "f" else np.where(x > 0, x, x * 0)
+        if op == "leaky_relu":
+            return np.where(x > 0, x, x * x.dtype.type(alpha))
+        if op == "elu":
+            return np.where(x > 0, x, x.dtype.type(alpha) * np.expm1(np.minimum(x, 0)))
+        if op == "pow":
+            return np.power(x, x.dtype.type(alpha))
+        if op == "abs":
+            return np.abs(x)
+        raise KeyError(op)
+
+    def unary_backward(self, op: str, x: np.ndarray, y: np.ndarray, gy: np.ndarray, alpha: float = 0.0):
+        """gx = gy * f'(x), with f' written from x or from y = f(x)."""
+        t = x.dtype.type
+        if op == "neg":
+            return -gy
+        if op == "exp":  # d/dx e^x = e^x = y
+            return gy * y
+        if op == "log":  # d/dx ln x = 1/x
+            return gy / x
+        if op == "sigmoid":  # d/dx s = s (1 - s)
+            return gy * y * (1 - y)
+        if op == "tanh":  # d/dx tanh = 1 - tanh^2
+            return gy * (1 - y * y)
+        if op == "relu":  # 1 for x > 0, else 0
+            return np.where(x > 0, gy, t(0))
+        if op == "leaky_relu":  # 1 for x > 0, else alpha
+            return np.where(x > 0, gy, gy * t(alpha))
+        if op == "elu":  # 1 for x > 0, else alpha e^x = y + alpha
+            return np.where(x > 0, gy, gy * (y + t(alpha)))
+        if op == "pow":  # d/dx x^a = a x^(a-1)
+            return gy * t(alpha) * np.power(x, t(alpha - 1))
+        if op == "abs":  # sign(x), 0 at 0
+            return gy * np.sign(x)
+        raise KeyError(op)
+
+    def binary(self, op: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Elementwise ``a op b`` with numpy broadcasting; a and b share one dtype."""
+        return _BINARY_UFUNC[op](a, b)
+
+    def compare(self, op: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Elementwise comparison with broadcasting; a bool array."""
+        return _COMPARE_UFUNC[op](a, b)
+
+    def where(self, cond: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.where(cond, a, b)
+
+    # ---- reductions ----------------------------------------------------------------------
+    def sum(self, x: np.ndarray, axes: tuple | None, keepdim: bool = False) -> np.ndarray:
+        """Sum over ``axes`` (None: all); the result keeps x's dtype (bool sums to int64)."""
+        dtype = np.int64 if x.dtype == np.bool_ else x.dtype
+        return np.asarray(np.sum(x, axis=axes, keepdims=keepdim, dtype=dtype))
+
+    def max(self, x: np.ndarray, axis: int | None, keepdim: bool = False, arg: bool = True):
+        """Largest value over one axis (None: all) and, when ``arg``, its first index."""
+        values = np.asarray(np.max(x, axis=axis, keepdims=keepdim))
+        if not arg:
+            return values, None
+        index = np.asarray(np.argmax(x, axis=axis, keepdims=keepdim))
+        return values, index
+
+    def min(self, x: np.ndarray, axis: int | None, keepdim: bool = False, arg: bool = True):
+        values = np.asarray(np.min(x, axis=axis, keepdims=keepdim))
+        if not arg:
+            return values, None
+        return values, np.asarray(np.argmin(x, axis=axis, keepdims=keepdim))
+
+    # ---- matmul --------------------------------------------------------------------------
+    def matmul(self, a: np.ndarray, b: np.ndarray, transpose_a: bool = False, transpose_b: bool = False):
+        """op(a) @ op(b) over the last two axes, batch axes broadcast; op = transpose when flagged.
+
+        Backward passes the flags instead of materialising a transpose.
+        """
+        if transpose_a:
+            a = np.swapaxes(a, -1, -2)
+        if transpose_b:
+            b = np.swapaxes(b, -1, -2)
+        return np.matmul(a, b)
+
+    # ---- fused paths the MLP needs hot ----------------------------------------------------
+    def linear_forward(self, x: np.ndarray, w: np.ndarray, bias: np.ndarray | None, act: str | None):
+        """y = act(x @ w^T + bias) for x (M, K), w (N, K), bias (N,)."""
+        y = x @ w.T
+        if bias is not None:
+            y += bias
+        if act is not None:
+            y = self.unary(act, y)
+        return y
+
+    def linear_backward(self, x, w, y, gy, act: str | None, need_x: bool = True, need_bias: bool = True):
+        """Gradients of ``y = act(x w^T + b)``: (gx, gw, gb), act' taken from the output y."""
+        if act is None:
+            g = gy
+        elif act == "relu":
+            g = np.where(y > 0, gy, gy.dtype.type(0))
+        else:
+            g = self.unary_backward(act, y, y, gy)
+        gx = g @ w if need_x else None
+        gw = g.T @ x
+        gb = g.sum(axis=0) if need_bias else None
+        return gx, gw, gb
+
+    def softmax(self, x: np.ndarray, axis: int, log: bool = False) -> np.ndarray:
+        """softmax (or log_softmax) along ``axis``, with the max subtracted for stability."""
+        shifted = x - np.max(x, axis=axis, keepdims=True)
+        if log:
+            return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+        e = np.exp(shifted)
+        return e / np.sum(e, axis=axis, keepdims=True)
+
+    def softmax_backward(self, y: np.ndarray, gy: np.ndarray, axis: int, log: bool = False):
+        """softmax: gx = y (gy - sum(gy y)); log_softmax: gx = gy - e^y sum(gy)."""
+        if log:
+            return gy - np.exp(y) * np.sum(gy, axis=axis, keepdims=True)
+        return y * (gy - np.sum(gy * y, axis=axis, keepdims=True))
+
+    def cross_entropy(self, logits: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """Per-row loss logsumexp(z) - z[target] for logits (N, C), int targets (N,)."""
+        logp = self.softmax(logits, axis=1, log=True)
+        return -logp[np.arange(logits.shape[0]), target]
+
+    def cross_entropy_backward(self, logits: np.ndarray, target: np.ndarray, gloss: np.ndarray):
+        """d loss_r / d z_rj = gloss_r (softmax(z_r)_j - [j == target_r])."""
+        g = self.softmax(logits, axis=1)
+        g[np.arange(logits.shape[0]), target] -= 1
+        return g * gloss[:, None]
+
+    # ---- optimizer updates, in place ------------------------------------------------------
+    def sgd_update(self, p, g, buf, lr, momentum, dampening, weight_decay, nesterov, first) -> None:
+        """PyTorch SGD: d = g + wd p; buf = m buf + (1 - damp) d; d = nesterov ? d + m buf : buf; p -= lr d."""
+        d = g + weight_decay * p if weight_decay else g
+        if momentum:
+            if first:
+                buf[...] = d
+            else:
+                buf *= momentum
+                buf += (1 - dampening) * d
+            d = d + momentum * buf if nesterov else buf
+        p -= lr * d
+
+    def adam_update(self, p, g, m, v, lr, beta1, beta2, eps, weight_decay, step) -> None:
+        """PyTorch Adam: m, v moving averages of g and g^2; p -= lr m_hat / (sqrt(v_hat) + eps)."""
+        if weight_decay:
+            g = g + weight_decay * p
+        m *= beta1
+        m += (1 - beta1) * g
+        v *= beta2
+        v += (1 - beta2) * g * g
+        bias1 = 1 - beta1**step
+        bias2 = 1 - beta2**step
+        denom = np.sqrt(v) / np.sqrt(bias2) + eps
+        p -= (lr / bias1) * (m / denom)
+
+    # ---- views and indexing ----------------------------------------------------------------
+    def reshape(self, x: np.ndarray, shape: tuple) -> np.ndarray:
+        return x.reshape(shape)
+
+    def permute(self, x: np.ndarray, axes: tuple) -> np.ndarray:
+        """A strided view with the axes reordered (no copy)."""
+        return x.transpose(axes)
+
+    def broadcast_to(self, x: np.ndarray, shape: tuple) -> np.ndarray:
+        return np.broadcast_to(x, shape)
+
+    def getitem(self, x: np.ndarray, key) -> np.ndarray:
+        """Basic slicing (a view) or integer-array indexing (a copy)."""
+        return x[key]
+
+    def index_backward(self, g: np.ndarray, shape: tuple, key) -> np.ndarray:
+        """Zeros of ``shape`` with g added at ``key`` (repeated integer indices add up)."""
+        out = np.zeros(shape, g.dtype)
+        np.add.at(out, key, g)
+        return out
+
+    def concatenate(self, arrays: list, axis: int) -> np.ndarray:
+        return np.concatenate(arrays, axis=axis)
+
+    def setitem(self, x: np.ndarray, key, value) -> None:
+        x[key] = value
+
+    def iadd(self, x: np.ndarray, y: np.ndarray) -> None:
+        """x += y in place (gradient accumulation)."""
+        np.add(x, y, out=x)
+
+    def imul(self, x: np.ndarray, y) -> None:
+        np.multiply(x, y, out=x)
+
+    def fill(self, x: np.ndarray, value) -> None:
+        x.fill(value)

@@ -1,0 +1,78 @@
+"""Tensor dtypes: ``engine.float32`` (the default), ``float64``, ``int64``, ``bool``."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.errors import DTypeError
+
+
+class DType:
+    """A tensor element type; ``np`` is the numpy dtype that stores it."""
+
+    __slots__ = ("name", "np", "is_floating_point")
+
+    def __init__(self, name: str, np_dtype: type) -> None:
+        self.name = name
+        self.np = np.dtype(np_dtype)
+        self.is_floating_point = self.np.kind == "f"
+
+    def __repr__(self) -> str:
+        return f"engine.{self.name}"
+
+    def __reduce__(self):
+        return (as_dtype, (self.name,))
+
+
+float32 = DType("float32", np.float32)
+float64 = DType("float64", np.float64)
+int64 = DType("int64", np.int64)
+bool_ = DType("bool", np.bool_)
+
+_BY_NUMPY = {d.np: d for d in (float32, float64, int64, bool_)}
+_BY_NAME = {
+    "float32": float32, "float": float32, "float64": float64, "double": float64,
+    "int64": int64, "long": int64, "bool": bool_,
+}
+_NUMPY_PROMOTE = {  # numpy kinds we accept and the dtype they become
+    "f": float32, "i": int64, "u": int64, "b": bool_,
+}
+
+
+def as_dtype(dtype: object) -> DType:
+    """Turn ``engine.float32``, ``"float32"``, ``numpy.float32`` or ``float`` into a DType."""
+    if isinstance(dtype, DType):
+        return dtype
+    if dtype is float:
+        return float32
+    if dtype is int:
+        return int64
+    if dtype is bool:
+        return bool_
+    if isinstance(dtype, str) and dtype in _BY_NAME:
+        return _BY_NAME[dtype]
+    try:
+        npd = np.dtype(dtype)
+    except TypeError:
+        npd = None
+    if npd is not None and npd in _BY_NUMPY:
+        return _BY_NUMPY[npd]
+    raise DTypeError(f"dtype: {dtype!r} is not supported; use engine.float32, float64, int64 or bool")
+
+
+def from_numpy_dtype(npd: np.dtype) -> DType:
+    """The engine dtype that stores numpy arrays of dtype ``npd``."""
+    found = _BY_NUMPY.get(npd)
+    if found is not None:
+        return found
+    if npd.kind == "f" and npd.itemsize == 8:
+        return float64
+    if npd.kind in _NUMPY_PROMOTE:
+        return _NUMPY_PROMOTE[npd.kind]
+    raise DTypeError(f"tensor: numpy dtype {npd} is not supported; use float32, float64, int64 or bool data")
+
+
+def result_dtype(a: DType, b: DType) -> DType:
+    """PyTorch's promotion for two tensors: bool < int64 < float32 < float64."""
+    order = (bool_, int64, float32, float64)
+    return a if order.index(a) >= order.index(b) else b

@@ -1,0 +1,130 @@
+"""``Function``: one differentiable op, its forward and its backward, in one place.
+
+A Function subclass writes ``forward(ctx, *arrays)`` and ``backward(ctx, grad)`` against
+the backend primitive set (``ctx.backend``), so the same calculus runs on every device.
+``apply`` wraps arrays into tensors and, when any input requires grad, makes the call a
+node of the graph: the ``ctx`` object *is* the node (it keeps the inputs and whatever
+forward saved on it).
+
+``run_backward`` is the driver: an iterative topological order over the nodes (shared
+with ``Value``), then one pass from the output down, summing gradients per node.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.autograd import topological_order
+from engine.errors import DeviceError
+
+
+class GradMode:
+    """Whether ops record the graph (``engine.no_grad()`` turns it off)."""
+
+    enabled = True
+
+
+class Function:
+    """Base class of differentiable ops. Subclasses define ``forward`` and ``backward``.
+
+    ``forward(ctx, *args, **kwargs)`` gets arrays where the caller passed tensors and
+    returns the output array. ``backward(ctx, grad)`` returns one gradient array (or None)
+    per positional argument of ``forward``.
+    """
+
+    # Set on the ctx during apply: the backend, the positional inputs (only when the
+    # graph is recorded), which of them need a gradient, and the output tensor when
+    # retain_grad() asked for it.
+    backend: Any
+    inputs: tuple
+    needs_input_grad: tuple
+    retained: Any = None
+
+    @staticmethod
+    def forward(ctx: Function, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Function, grad: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any):
+        from engine.tensor import Tensor
+
+        ctx = cls.__new__(cls)
+        first = None
+        requires = False
+        arrays = []
+        for a in args:
+            if isinstance(a, Tensor):
+                if first is None:
+                    first = a
+                elif a._backend is not first._backend:
+                    raise DeviceError(
+                        f"{cls.op_name()}: tensors on different devices ({first.device} and {a.device}); "
+                        "move them to one device with .to(device)"
+                    )
+                requires = requires or a.requires_grad
+                arrays.append(a._data)
+            else:
+                arrays.append(a)
+        ctx.backend = first._backend
+        out = cls.forward(ctx, *arrays, **kwargs)
+        record = requires and GradMode.enabled
+        result = Tensor._make(out, first._device, first._backend, record)
+        if record:
+            ctx.inputs = args
+            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+            result.grad_fn = ctx
+        return result
+
+    @classmethod
+    def op_name(cls) -> str:
+        return cls.__name__.lower()
+
+    def name(self) -> str:
+        """PyTorch's spelling of the node, e.g. ``AddBackward0``."""
+        return f"{type(self).__name__}Backward0"
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+
+def _parent_nodes(node: Function) -> list[Function]:
+    return [a.grad_fn for a in node.inputs if getattr(a, "grad_fn", None) is not None]
+
+
+def run_backward(root, gradient) -> None:
+    """Backpropagate ``gradient`` (an array shaped like ``root``) to every leaf below ``root``.
+
+    Gradients arriving at a node from several consumers are summed before the node runs;
+    leaves *add* into ``.grad`` (as in PyTorch). The graph is kept, so backward may be
+    called again (it adds again).
+    """
+    fn = root.grad_fn
+    if fn is None:
+        root._accumulate_grad(gradient)
+        return
+    backend = root._backend
+    order = topological_order(fn, _parent_nodes)
+    grads = {id(fn): gradient}
+    for node in reversed(order):
+        g = grads.pop(id(node), None)
+        if g is None:
+            continue
+        if node.retained is not None:
+            node.retained._accumulate_grad(g)
+        in_grads = node.backward(node, g)
+        if not isinstance(in_grads, tuple):
+            in_grads = (in_grads,)
+        for inp, ig, needed in zip(node.inputs, in_grads, node.needs_input_grad):
+            if ig is None or not needed:
+                continue
+            parent = inp.grad_fn
+            if parent is None:
+                inp._accumulate_grad(ig)
+                continue
+            key = id(parent)
+            previous = grads.get(key)
+            grads[key] = ig if previous is None else backend.binary("add", previous, ig)

@@ -1,0 +1,179 @@
+"""The ops a neural network runs hot: fused linear, softmax, and the losses.
+
+Each loss is one node with its own derivative (rather than a chain of elementwise nodes),
+written with the log-sum-exp trick or PyTorch's clamps so it stays finite.
+"""
+
+from __future__ import annotations
+
+from engine.function import Function
+
+
+class Linear(Function):
+    """y = act(x W^T + b) for x (M, K), W (N, K), b (N,), act in {None, relu, sigmoid, tanh}.
+
+    d pre = dy * act'(y);  dx = d pre @ W,  dW = d pre^T @ x,  db = column sums of d pre.
+    """
+
+    @staticmethod
+    def forward(ctx, x, w, b, act=None):
+        y = ctx.backend.linear_forward(x, w, b, act)
+        ctx.x, ctx.w, ctx.y, ctx.act = x, w, y, act
+        return y
+
+    @staticmethod
+    def backward(ctx, g):
+        need_x, _, need_b = ctx.needs_input_grad[:3]
+        gx, gw, gb = ctx.backend.linear_backward(ctx.x, ctx.w, ctx.y, g, ctx.act, need_x, need_b)
+        return gx, gw, gb, None
+
+
+class Softmax(Function):
+    """s_i = e^(x_i - max) / sum_j e^(x_j - max) along ``dim``;  ds = s (g - sum(g s))."""
+
+    log = False
+
+    @classmethod
+    def forward(cls, ctx, x, dim):
+        y = ctx.backend.softmax(x, dim, cls.log)
+        ctx.y, ctx.dim = y, dim
+        return y
+
+    @classmethod
+    def backward(cls, ctx, g):
+        return ctx.backend.softmax_backward(ctx.y, g, ctx.dim, cls.log), None
+
+
+class LogSoftmax(Softmax):
+    """log softmax = x - max - log sum e^(x - max);  dx = g - softmax * sum(g)."""
+
+    log = True
+
+
+def _reduce(bk, per_item, reduction: str):
+    if reduction == "none":
+        return per_item
+    total = bk.sum(per_item, None, keepdim=False)
+    if reduction == "sum":
+        return total
+    return bk.binary("div", total, per_item.dtype.type(max(per_item.size, 1)))
+
+
+def _reduction_grad(bk, g, shape, dtype, reduction: str):
+    """The upstream gradient of each item under ``reduction`` (mean divides by n)."""
+    if reduction == "none":
+        return g
+    n = 1
+    for s in shape:
+        n *= s
+    scale = g if reduction == "sum" else bk.binary("div", g, dtype.type(max(n, 1)))
+    return bk.broadcast_to(scale, shape)
+
+
+class CrossEntropy(Function):
+    """loss_r = logsumexp(z_r) - z_r[t_r] for logits (N, C) and integer targets (N,).
+
+    d loss_r / d z_rj = softmax(z_r)_j - [j == t_r]; ``mean`` divides by N.
+    """
+
+    @staticmethod
+    def forward(ctx, logits, target, reduction="mean"):
+        bk = ctx.backend
+        ctx.logits, ctx.target, ctx.reduction = logits, target, reduction
+        return _reduce(bk, bk.cross_entropy(logits, target), reduction)
+
+    @staticmethod
+    def backward(ctx, g):
+        bk = ctx.backend
+        n = ctx.logits.shape[0]
+        gloss = _reduction_grad(bk, g, (n,), ctx.logits.dtype, ctx.reduction)
+        return bk.cross_entropy_backward(ctx.logits, ctx.target, bk.contiguous(gloss)), None
+
+
+class BinaryCrossEntropy(Function):
+    """loss = -(y log p + (1 - y) log(1 - p)), each log clamped at -100 as PyTorch does.
+
+    d loss / d p = (p - y) / max(p (1 - p), 1e-12).
+    """
+
+    @staticmethod
+    def forward(ctx, p, y, reduction="mean"):
+        bk = ctx.backend
+        ctx.p, ctx.y, ctx.reduction = p, y, reduction
+        log_p = bk.binary("maximum", bk.unary("log", p), -100.0)
+        log_q = bk.binary("maximum", bk.unary("log", bk.binary("sub", 1.0, p)), -100.0)
+        # -(y log p + (1 - y) log q) = -(log q + y (log p - log q))
+        inner = bk.binary("add", log_q, bk.binary("mul", y, bk.binary("sub", log_p, log_q)))
+        return _reduce(bk, bk.unary("neg", inner), reduction)
+
+    @staticmethod
+    def backward(ctx, g):
+        bk, p, y = ctx.backend, ctx.p, ctx.y
+        denom = bk.binary("maximum", bk.binary("mul", p, bk.binary("sub", 1.0, p)), 1e-12)
+        slope = bk.binary("div", bk.binary("sub", p, y), denom)
+        return bk.binary("mul", _reduction_grad(bk, g, p.shape, p.dtype, ctx.reduction), slope), None
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """loss = max(z, 0) - z y + log(1 + e^-|z|)  (stable for any z);  d loss / dz = sigmoid(z) - y."""
+
+    @staticmethod
+    def forward(ctx, z, y, reduction="mean"):
+        bk = ctx.backend
+        ctx.z, ctx.y, ctx.reduction = z, y, reduction
+        softplus = bk.unary("log", bk.binary("add", 1.0, bk.unary("exp", bk.unary("neg", bk.unary("abs", z)))))
+        per_item = bk.binary("add", bk.binary("sub", bk.unary("relu", z), bk.binary("mul", z, y)), softplus)
+        return _reduce(bk, per_item, reduction)
+
+    @staticmethod
+    def backward(ctx, g):
+        bk, z, y = ctx.backend, ctx.z, ctx.y
+        slope = bk.binary("sub", bk.unary("sigmoid", z), y)
+        return bk.binary("mul", _reduction_grad(bk, g, z.shape, z.dtype, ctx.reduction), slope), None
+
+
+class MSE(Function):
+    """mean (a - b)^2;  d/da = 2 (a - b) / n."""
+
+    @staticmethod
+    def forward(ctx, a, b, reduction="mean"):
+        bk = ctx.backend
+        diff = bk.binary("sub", a, b)
+        ctx.diff, ctx.shapes, ctx.reduction = diff, (a.shape, b.shape), reduction
+        return _reduce(bk, bk.binary("mul", diff, diff), reduction)
+
+    @staticmethod
+    def backward(ctx, g):
+        from engine.ops.elementwise import unbroadcast
+
+        bk, diff = ctx.backend, ctx.diff
+        ga = bk.binary("mul", _reduction_grad(bk, g, diff.shape, diff.dtype, ctx.reduction), bk.binary("mul", diff, 2.0))
+        gb = bk.unary("neg", ga) if ctx.needs_input_grad[1] else None
+        return (
+            unbroadcast(bk, ga, ctx.shapes[0]),
+            None if gb is None else unbroadcast(bk, gb, ctx.shapes[1]),
+        )
+
+
+class L1(Function):
+    """mean |a - b|;  d/da = sign(a - b) / n."""
+
+    @staticmethod
+    def forward(ctx, a, b, reduction="mean"):
+        bk = ctx.backend
+        diff = bk.binary("sub", a, b)
+        ctx.diff, ctx.shapes, ctx.reduction = diff, (a.shape, b.shape), reduction
+        return _reduce(bk, bk.unary("abs", diff), reduction)
+
+    @staticmethod
+    def backward(ctx, g):
+        from engine.ops.elementwise import unbroadcast
+
+        bk, diff = ctx.backend, ctx.diff
+        scale = _reduction_grad(bk, g, diff.shape, diff.dtype, ctx.reduction)
+        ga = bk.unary_backward("abs", diff, diff, bk.contiguous(bk.broadcast_to(scale, diff.shape)))
+        gb = bk.unary("neg", ga) if ctx.needs_input_grad[1] else None
+        return (
+            unbroadcast(bk, ga, ctx.shapes[0]),
+            None if gb is None else unbroadcast(bk, gb, ctx.shapes[1]),
+        )
