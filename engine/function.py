@@ -50,14 +50,12 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any):
-        from engine.tensor import Tensor
-
         ctx = cls.__new__(cls)
         first = None
         requires = False
         arrays = []
         for a in args:
-            if isinstance(a, Tensor):
+            if isinstance(a, _Tensor):
                 if first is None:
                     first = a
                 elif a._backend is not first._backend:
@@ -65,17 +63,19 @@ class Function:
                         f"{cls.op_name()}: tensors on different devices ({first.device} and {a.device}); "
                         "move them to one device with .to(device)"
                     )
-                requires = requires or a.requires_grad
+                if a.requires_grad:
+                    requires = True
                 arrays.append(a._data)
             else:
                 arrays.append(a)
-        ctx.backend = first._backend
+        backend = first._backend
+        ctx.backend = backend
         out = cls.forward(ctx, *arrays, **kwargs)
-        record = requires and GradMode.enabled
-        result = Tensor._make(out, first._device, first._backend, record)
-        if record:
+        result = _Tensor._make(out, first._device, backend, False)
+        if requires and GradMode.enabled:
+            result.requires_grad = True
             ctx.inputs = args
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+            ctx.needs_input_grad = tuple(isinstance(a, _Tensor) and a.requires_grad for a in args)
             result.grad_fn = ctx
         return result
 
@@ -128,3 +128,7 @@ def run_backward(root, gradient) -> None:
             key = id(parent)
             previous = grads.get(key)
             grads[key] = ig if previous is None else backend.binary("add", previous, ig)
+
+
+# Function and Tensor know each other; engine.tensor fills this in when it loads.
+_Tensor: Any = None

@@ -62,7 +62,10 @@ class Tensor:
     __array_priority__ = 1000  # numpy scalars on the left defer to our operators
 
     def __init__(self, data: Any = (), dtype: Any = None, device: Any = None, requires_grad: bool = False):
-        made = tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+        # engine.Tensor(list) is PyTorch's legacy constructor: float32 whatever the data (torch.Tensor([0, 1, 2])).
+        made = tensor(data, dtype=dtype if dtype is not None or isinstance(data, Tensor) else dtypes.float32,
+                      device=device,
+                      requires_grad=requires_grad)
         self._data, self._device, self._backend = made._data, made._device, made._backend
         self.requires_grad, self.grad, self.grad_fn, self._retain = made.requires_grad, None, None, False
 
@@ -196,7 +199,8 @@ class Tensor:
     __str__ = __repr__
 
     def __format__(self, spec: str) -> str:
-        if self.numel() == 1 and spec:
+        # As PyTorch: a 0-d tensor formats as its Python number (f"{w.grad}" -> "8.0"), with or without a spec.
+        if self._data.ndim == 0 or (self.numel() == 1 and spec):
             return format(self.item(), spec)
         return repr(self) if not spec else format(repr(self), spec)
 
@@ -994,6 +998,9 @@ def where(cond: Tensor, a: Any, b: Any) -> Tensor:
 
 
 # The op modules import this one (Function -> Tensor), so they come last.
+from engine import function as _function  # noqa: E402
+
+_function._Tensor = Tensor
 from engine.ops import elementwise as _ew  # noqa: E402
 from engine.ops import linalg as _la  # noqa: E402
 from engine.ops import neural as _nn  # noqa: E402

@@ -76,8 +76,8 @@ class NumpyBackend:
             return _sigmoid(x)
         if op == "tanh":
             return np.tanh(x)
-        if op == "relu":
-            return np.maximum(x, 0) if x.dtype.kind != "f" else np.where(x > 0, x, x * 0)
+        if op == "relu":  # np.maximum propagates NaN, as PyTorch's relu does
+            return np.maximum(x, x.dtype.type(0))
         if op == "leaky_relu":
             return np.where(x > 0, x, x * x.dtype.type(alpha))
         if op == "elu":
@@ -202,7 +202,7 @@ class NumpyBackend:
         """d loss_r / d z_rj = gloss_r (softmax(z_r)_j - [j == target_r])."""
         g = self.softmax(logits, axis=1)
         g[np.arange(logits.shape[0]), target] -= 1
-        return g * gloss[:, None]
+        return g * (gloss.reshape(-1, 1) if gloss.ndim else gloss)
 
     # ---- optimizer updates, in place ------------------------------------------------------
     def sgd_update(self, p, g, buf, lr, momentum, dampening, weight_decay, nesterov, first) -> None:
@@ -239,7 +239,19 @@ class NumpyBackend:
         return x.transpose(axes)
 
     def broadcast_to(self, x: np.ndarray, shape: tuple) -> np.ndarray:
-        return np.broadcast_to(x, shape)
+        """``x`` repeated to ``shape`` (numpy's rules). Small results are materialised:
+        ``np.broadcast_to`` costs more than copying a few thousand numbers."""
+        x = np.asarray(x)
+        if x.shape == tuple(shape):
+            return x
+        size = 1
+        for n in shape:
+            size *= n
+        if size > 65536:
+            return np.broadcast_to(x, shape)
+        out = np.empty(shape, x.dtype)
+        np.copyto(out, x)
+        return out
 
     def getitem(self, x: np.ndarray, key) -> np.ndarray:
         """Basic slicing (a view) or integer-array indexing (a copy)."""

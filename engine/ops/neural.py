@@ -60,14 +60,16 @@ def _reduce(bk, per_item, reduction: str):
 
 
 def _reduction_grad(bk, g, shape, dtype, reduction: str):
-    """The upstream gradient of each item under ``reduction`` (mean divides by n)."""
+    """The upstream gradient of each item under ``reduction``: ``g`` itself for ``none``,
+    else a 0-d scale (g, or g/n for ``mean``) that broadcasts against the items."""
     if reduction == "none":
+        return g
+    if reduction == "sum":
         return g
     n = 1
     for s in shape:
         n *= s
-    scale = g if reduction == "sum" else bk.binary("div", g, dtype.type(max(n, 1)))
-    return bk.broadcast_to(scale, shape)
+    return bk.binary("div", g, dtype.type(max(n, 1)))
 
 
 class CrossEntropy(Function):
@@ -87,7 +89,7 @@ class CrossEntropy(Function):
         bk = ctx.backend
         n = ctx.logits.shape[0]
         gloss = _reduction_grad(bk, g, (n,), ctx.logits.dtype, ctx.reduction)
-        return bk.cross_entropy_backward(ctx.logits, ctx.target, bk.contiguous(gloss)), None
+        return bk.cross_entropy_backward(ctx.logits, ctx.target, gloss), None
 
 
 class BinaryCrossEntropy(Function):
@@ -171,7 +173,7 @@ class L1(Function):
 
         bk, diff = ctx.backend, ctx.diff
         scale = _reduction_grad(bk, g, diff.shape, diff.dtype, ctx.reduction)
-        ga = bk.unary_backward("abs", diff, diff, bk.contiguous(bk.broadcast_to(scale, diff.shape)))
+        ga = bk.binary("mul", bk.unary_backward("abs", diff, diff, bk.full(diff.shape, 1, diff.dtype)), scale)
         gb = bk.unary("neg", ga) if ctx.needs_input_grad[1] else None
         return (
             unbroadcast(bk, ga, ctx.shapes[0]),

@@ -1,0 +1,252 @@
+"""CPU benchmarks: engine devices against hand-written numpy and PyTorch, in one run.
+
+    OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 python benchmarks/bench_cpu.py [--only mlp,matmul,elementwise]
+
+* ``mlp``: one SGD train step (forward, loss, backward, update) of a ReLU MLP,
+  784-256-256-10 with cross-entropy at batch 128 and 2-8-1 with MSE at batch 4, float32.
+  "numpy by hand" is the same step written directly in numpy (the floor for framework
+  overhead); PyTorch CPU runs when installed.
+* ``matmul``: float32/float64 GEMM GFLOP/s for the ``c`` device's kernel against numpy
+  (OpenBLAS) at n = 64 ... 2048 (needs the C library).
+* ``elementwise``: sigmoid and relu forward + backward on 10^7 elements.
+
+Times are medians over repeats; ratios are against the first row of each table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+import engine
+
+
+def median_time(fn: Callable[[], object], repeats: int, warmup: int = 3) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def table(title: str, rows: list[tuple[str, float]], unit: str = "ms") -> None:
+    print(f"\n{title}")
+    print(f"{'':<26}{unit:>12}{'ratio':>10}")
+    base = rows[0][1]
+    for name, t in rows:
+        scale = 1e3 if unit == "ms" else 1e6
+        print(f"{name:<26}{t * scale:>12.3f}{t / base:>9.2f}x")
+
+
+# ---- MLP train step ------------------------------------------------------------------------------
+
+def _mlp_data(sizes: tuple[int, ...], batch: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((batch, sizes[0])).astype(np.float32)
+    if sizes[-1] == 1:
+        y = rng.standard_normal((batch, 1)).astype(np.float32)
+    else:
+        y = rng.integers(0, sizes[-1], batch)
+    weights = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        bound = 1 / np.sqrt(fan_in)
+        weights.append((rng.uniform(-bound, bound, (fan_out, fan_in)).astype(np.float32),
+                        rng.uniform(-bound, bound, fan_out).astype(np.float32)))
+    return x, y, weights
+
+
+def numpy_step(sizes, batch, lr=0.01):
+    """The same train step written by hand: forward, loss, backward, SGD, all float32."""
+    x, y, weights = _mlp_data(sizes, batch)
+    params = [(w.copy(), b.copy()) for w, b in weights]
+    classify = sizes[-1] > 1
+
+    def step():
+        acts = [x]
+        h = x
+        for i, (w, b) in enumerate(params):
+            h = h @ w.T + b
+            if i < len(params) - 1:
+                h = np.maximum(h, 0)
+            acts.append(h)
+        if classify:
+            z = h - h.max(axis=1, keepdims=True)
+            e = np.exp(z)
+            p = e / e.sum(axis=1, keepdims=True)
+            loss = -np.log(p[np.arange(batch), y]).mean()
+            g = p
+            g[np.arange(batch), y] -= 1
+            g /= batch
+        else:
+            diff = h - y
+            loss = (diff * diff).mean()
+            g = (2.0 / diff.size) * diff
+        for i in range(len(params) - 1, -1, -1):
+            w, b = params[i]
+            if i < len(params) - 1:
+                g = g * (acts[i + 1] > 0)
+            gw = g.T @ acts[i]
+            gb = g.sum(axis=0)
+            if i > 0:
+                g = g @ w
+            w -= lr * gw
+            b -= lr * gb
+        return loss
+
+    return step
+
+
+def engine_step(sizes, batch, device: str, lr=0.01):
+    import engine.nn as nn
+    import engine.nn.functional as F
+    import engine.optim as optim
+
+    x, y, weights = _mlp_data(sizes, batch)
+    layers = []
+    for i, (w, b) in enumerate(weights):
+        lin = nn.Linear(w.shape[1], w.shape[0])
+        with engine.no_grad():
+            lin.weight.copy_(engine.tensor(w))
+            lin.bias.copy_(engine.tensor(b))
+        layers.append(lin)
+        if i < len(weights) - 1:
+            layers.append(nn.ReLU())
+    model = nn.Sequential(*layers).to(device)
+    opt = optim.SGD(model.parameters(), lr=lr)
+    xt = engine.tensor(x, device=device)
+    yt = engine.tensor(y, device=device)
+    loss_fn = F.cross_entropy if sizes[-1] > 1 else F.mse_loss
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(xt), yt)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
+def torch_step(sizes, batch, lr=0.01):
+    import torch
+
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+    x, y, weights = _mlp_data(sizes, batch)
+    layers = []
+    for i, (w, b) in enumerate(weights):
+        lin = torch.nn.Linear(w.shape[1], w.shape[0])
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(w))
+            lin.bias.copy_(torch.from_numpy(b))
+        layers.append(lin)
+        if i < len(weights) - 1:
+            layers.append(torch.nn.ReLU())
+    model = torch.nn.Sequential(*layers)
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    xt, yt = torch.from_numpy(x), torch.from_numpy(np.asarray(y))
+    loss_fn = torch.nn.functional.cross_entropy if sizes[-1] > 1 else torch.nn.functional.mse_loss
+
+    def step():
+        opt.zero_grad()
+        loss = loss_fn(model(xt), yt)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
+def bench_mlp(devices: list[str], repeats: int) -> None:
+    try:
+        import torch  # noqa: F401
+
+        has_torch = True
+    except ImportError:
+        has_torch = False
+    for sizes, batch in (((784, 256, 256, 10), 128), ((2, 8, 1), 4)):
+        n = repeats if sizes[0] > 2 else repeats * 20
+        rows = [("numpy by hand", median_time(numpy_step(sizes, batch), n))]
+        for device in devices:
+            rows.append((f"engine device={device}", median_time(engine_step(sizes, batch, device), n)))
+        if has_torch:
+            rows.append(("PyTorch CPU", median_time(torch_step(sizes, batch), n)))
+        table(f"MLP train step {'-'.join(map(str, sizes))}, batch {batch}, float32 (median of {n})", rows)
+
+
+# ---- matmul ---------------------------------------------------------------------------------------
+
+def bench_matmul(repeats: int) -> None:
+    from engine.backends import get_backend
+
+    c = get_backend("c")
+    for dtype in (np.float32, np.float64):
+        print(f"\nmatmul {np.dtype(dtype).name}: GFLOP/s (ratio = engine c / numpy)")
+        print(f"{'n':>6}{'numpy':>10}{'engine c':>10}{'ratio':>8}")
+        for n in (64, 128, 256, 512, 1024, 2048):
+            rng = np.random.default_rng(n)
+            a = rng.standard_normal((n, n)).astype(dtype)
+            b = rng.standard_normal((n, n)).astype(dtype)
+            reps = max(3, min(repeats * 4, int(2e9 / (2 * n**3)) + 3))
+            t_np = median_time(lambda: a @ b, reps)
+            t_c = median_time(lambda: c.matmul(a, b), reps)
+            flops = 2 * n**3
+            print(f"{n:>6}{flops / t_np / 1e9:>10.1f}{flops / t_c / 1e9:>10.1f}{t_np / t_c:>7.2f}x")
+
+
+# ---- elementwise -------------------------------------------------------------------------------------
+
+def bench_elementwise(devices: list[str], repeats: int) -> None:
+    from engine.backends import get_backend
+
+    x = np.random.default_rng(0).standard_normal(10**7).astype(np.float32)
+    gy = np.ones_like(x)
+    numpy_ops = {
+        "sigmoid fwd": lambda: 1 / (1 + np.exp(-x)),
+        "sigmoid bwd": lambda: gy * (s := 1 / (1 + np.exp(-x))) * (1 - s),
+        "relu fwd": lambda: np.maximum(x, 0),
+        "relu bwd": lambda: gy * (x > 0),
+    }
+    for name, fn in numpy_ops.items():
+        op = name.split()[0]
+        rows = [("numpy expression", median_time(fn, repeats))]
+        for device in devices:
+            bk = get_backend(device)
+            y = bk.unary(op, x)
+            run = (lambda bk=bk, op=op: bk.unary(op, x)) if name.endswith("fwd") else (
+                lambda bk=bk, op=op, y=y: bk.unary_backward(op, x, y, gy))
+            rows.append((f"engine device={device}", median_time(run, repeats)))
+        table(f"{name}, 10^7 float32 (median of {repeats})", rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default="mlp,matmul,elementwise")
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--devices", default=None, help="comma list; default: numpy and c when built")
+    args = parser.parse_args()
+    from engine.backends import c_available
+
+    devices = args.devices.split(",") if args.devices else ["numpy"] + (["c"] if c_available()[0] else [])
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, "
+          f"numpy {np.__version__}; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
+    parts = args.only.split(",")
+    if "mlp" in parts:
+        bench_mlp(devices, args.repeats)
+    if "matmul" in parts and "c" in devices:
+        bench_matmul(args.repeats)
+    if "elementwise" in parts:
+        bench_elementwise(devices, max(3, args.repeats // 4))
+
+
+if __name__ == "__main__":
+    main()

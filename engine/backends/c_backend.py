@@ -1,0 +1,439 @@
+"""The ``c`` device: our C library (csrc/, compiled by setup.py through cffi) runs every primitive.
+
+numpy stays the storage and allocator: arrays are ``numpy.ndarray``, and this class
+inherits the pure data-movement primitives (views, reshape, indexing by slices,
+concatenation) from the numpy backend. Everything that computes calls C.
+
+The C side trusts its inputs completely, so every check happens here, before the call:
+dtype (float32 or float64, the same for all operands: cffi does not check), shapes and
+strides taken from the arrays themselves, contiguity where a kernel needs it, and
+integer targets/indices range-checked. Integer and bool tensors (counting, masks) are not
+what the kernels are for; their few elementwise ops fall back to the numpy reference.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.backends.numpy_backend import ACTIVATIONS, BINARY, COMPARE, UNARY, NumpyBackend
+from engine.errors import DTypeError, EngineValueError
+
+try:
+    from engine._cengine import ffi, lib
+except ImportError as exc:  # pragma: no cover - depends on the build
+    raise ImportError(
+        "the C library engine._cengine is not built (no C compiler at install time?); "
+        "install a C compiler and reinstall with `pip install -e .`, or use device='numpy'"
+    ) from exc
+
+_FLOATS = {np.dtype(np.float32): ("f32", "float *"), np.dtype(np.float64): ("f64", "double *")}
+_UNARY_CODE = {name: i for i, name in enumerate(UNARY)}
+_BINARY_CODE = {name: i for i, name in enumerate(BINARY)}
+_COMPARE_CODE = {name: i for i, name in enumerate(COMPARE)}
+_ACT_CODE = {name: i for i, name in enumerate(ACTIVATIONS)}
+_NULL = ffi.NULL
+
+
+def _kernel(name: str, dtype: np.dtype):
+    """``lib.eng_<name>_f32`` or ``_f64`` for ``dtype``."""
+    return getattr(lib, f"eng_{name}_{_FLOATS[dtype][0]}")
+
+
+def _ptr(array: np.ndarray):
+    """A typed pointer to the first logical element (strided arrays too)."""
+    return ffi.cast(_FLOATS[array.dtype][1], array.ctypes.data)
+
+
+def _cptr(array: np.ndarray, ctype: str):
+    return ffi.cast(ctype, array.ctypes.data)
+
+
+def _shape_arg(shape) -> object:
+    return ffi.new("int64_t[]", list(shape) or [1])
+
+
+def _strides_arg(array: np.ndarray, shape: tuple) -> object:
+    """Element strides of ``array`` broadcast to ``shape`` (0 where it is broadcast)."""
+    nd, lead = len(shape), len(shape) - array.ndim
+    strides = [0] * nd
+    item = array.itemsize
+    for i in range(array.ndim):
+        if array.shape[i] != 1:
+            strides[lead + i] = array.strides[i] // item
+    return ffi.new("int64_t[]", strides or [0])
+
+
+def _is_float(*arrays) -> bool:
+    return all(isinstance(a, np.ndarray) and a.dtype in _FLOATS for a in arrays)
+
+
+class CBackend(NumpyBackend):
+    """The primitive set, computed by the C library."""
+
+    name = "c"
+
+    def __init__(self) -> None:
+        self.build_info = ffi.string(lib.eng_build_info()).decode()
+
+    # ---- helpers ------------------------------------------------------------------------
+    def _operand(self, x, like: np.ndarray) -> np.ndarray:
+        """A Python or numpy scalar as a 0-d array of ``like``'s dtype; arrays pass through."""
+        if isinstance(x, np.ndarray):
+            if x.dtype != like.dtype and x.dtype in _FLOATS and like.dtype in _FLOATS:
+                raise DTypeError(f"c backend: operands have different dtypes ({x.dtype} and {like.dtype})")
+            return x
+        return np.asarray(x, dtype=like.dtype)
+
+    def contiguous(self, x: np.ndarray) -> np.ndarray:
+        if x.flags.c_contiguous:
+            return x
+        return self.copy(x)
+
+    def copy(self, x: np.ndarray) -> np.ndarray:
+        if not _is_float(x):
+            return super().copy(x)
+        out = np.empty(x.shape, x.dtype)
+        if x.size:
+            _kernel("copy", x.dtype)(x.ndim, _shape_arg(x.shape), _ptr(x), _strides_arg(x, x.shape), _ptr(out))
+        return out
+
+    def astype(self, x: np.ndarray, dtype) -> np.ndarray:
+        dtype = np.dtype(dtype)
+        if dtype == x.dtype:
+            return self.copy(x)
+        if not (_is_float(x) and dtype in _FLOATS):
+            return super().astype(x, dtype)
+        out = np.empty(x.shape, dtype)
+        if x.size:
+            fn = lib.eng_cast_f32_f64 if x.dtype == np.float32 else lib.eng_cast_f64_f32
+            fn(x.ndim, _shape_arg(x.shape), _ptr(x), _strides_arg(x, x.shape), _ptr(out))
+        return out
+
+    def fill(self, x: np.ndarray, value) -> None:
+        if _is_float(x) and x.flags.c_contiguous:
+            _kernel("fill", x.dtype)(x.size, _ptr(x), float(value))
+        else:
+            super().fill(x, value)
+
+    # ---- elementwise ---------------------------------------------------------------------
+    def unary(self, op: str, x: np.ndarray, alpha: float = 0.0) -> np.ndarray:
+        if not _is_float(x):
+            return super().unary(op, x, alpha)
+        x = self.contiguous(x)
+        out = np.empty(x.shape, x.dtype)
+        _kernel("unary", x.dtype)(_UNARY_CODE[op], x.size, _ptr(x), _ptr(out), float(alpha))
+        return out
+
+    def unary_backward(self, op: str, x, y, gy, alpha: float = 0.0):
+        if not _is_float(x, y, gy):
+            return super().unary_backward(op, x, y, gy, alpha)
+        shape = x.shape
+        if gy.shape != shape:
+            gy = self.broadcast_to(gy, shape)
+        x, y, gy = self.contiguous(x), self.contiguous(y), self.contiguous(gy)
+        if not (x.dtype == y.dtype == gy.dtype):
+            raise DTypeError(f"{op} backward: dtypes differ ({x.dtype}, {y.dtype}, {gy.dtype})")
+        out = np.empty(shape, x.dtype)
+        _kernel("unary_backward", x.dtype)(_UNARY_CODE[op], x.size, _ptr(x), _ptr(y), _ptr(gy), _ptr(out), float(alpha))
+        return out
+
+    def _broadcast(self, a: np.ndarray, b: np.ndarray) -> tuple:
+        shape = a.shape if a.shape == b.shape else np.broadcast_shapes(a.shape, b.shape)
+        return shape, _shape_arg(shape), _strides_arg(a, shape), _strides_arg(b, shape)
+
+    def binary(self, op: str, a, b) -> np.ndarray:
+        like = a if isinstance(a, np.ndarray) else b
+        a, b = self._operand(a, like), self._operand(b, like)
+        if not _is_float(a, b) or a.dtype != b.dtype:
+            return super().binary(op, a, b)
+        shape, cshape, sa, sb = self._broadcast(a, b)
+        out = np.empty(shape, a.dtype)
+        if out.size:
+            _kernel("binary", a.dtype)(_BINARY_CODE[op], len(shape), cshape, _ptr(a), sa, _ptr(b), sb, _ptr(out))
+        return out
+
+    def compare(self, op: str, a, b) -> np.ndarray:
+        like = a if isinstance(a, np.ndarray) else b
+        a, b = self._operand(a, like), self._operand(b, like)
+        if not _is_float(a, b) or a.dtype != b.dtype:
+            return super().compare(op, a, b)
+        shape, cshape, sa, sb = self._broadcast(a, b)
+        out = np.empty(shape, np.bool_)
+        if out.size:
+            _kernel("compare", a.dtype)(
+                _COMPARE_CODE[op], len(shape), cshape, _ptr(a), sa, _ptr(b), sb, _cptr(out, "uint8_t *")
+            )
+        return out
+
+    def where(self, cond, a, b) -> np.ndarray:
+        like = a if isinstance(a, np.ndarray) else b
+        a, b = self._operand(a, like), self._operand(b, like)
+        cond = np.asarray(cond)
+        if not _is_float(a, b) or a.dtype != b.dtype or cond.dtype != np.bool_:
+            return super().where(cond, a, b)
+        shape = np.broadcast_shapes(cond.shape, a.shape, b.shape)
+        out = np.empty(shape, a.dtype)
+        if out.size:
+            _kernel("where", a.dtype)(
+                len(shape), _shape_arg(shape), _cptr(cond, "uint8_t *"), _strides_arg(cond, shape),
+                _ptr(a), _strides_arg(a, shape), _ptr(b), _strides_arg(b, shape), _ptr(out),
+            )
+        return out
+
+    # ---- reductions ----------------------------------------------------------------------
+    def _reduce_layout(self, x: np.ndarray, axes: tuple):
+        """Shape and element strides with the reduced axes moved last (a free permutation)."""
+        kept = [i for i in range(x.ndim) if i not in axes]
+        order = kept + list(axes)
+        shape = [x.shape[i] for i in order]
+        strides = [x.strides[i] // x.itemsize for i in order]
+        return kept, ffi.new("int64_t[]", shape or [1]), ffi.new("int64_t[]", strides or [0])
+
+    def sum(self, x: np.ndarray, axes: tuple | None, keepdim: bool = False) -> np.ndarray:
+        if not _is_float(x):
+            return super().sum(x, axes, keepdim)
+        axes = tuple(range(x.ndim)) if axes is None else tuple(axes)
+        kept, cshape, cstrides = self._reduce_layout(x, axes)
+        out = np.empty([x.shape[i] for i in kept], x.dtype)
+        if out.size:
+            _kernel("sum", x.dtype)(x.ndim, cshape, _ptr(x), cstrides, len(axes), _ptr(out))
+        if keepdim:
+            out = out.reshape([1 if i in axes else n for i, n in enumerate(x.shape)])
+        return out
+
+    def _extreme(self, kind: str, x: np.ndarray, axis, keepdim: bool, arg: bool):
+        axes = tuple(range(x.ndim)) if axis is None else (axis,)
+        kept, cshape, cstrides = self._reduce_layout(x, axes)
+        kept_shape = [x.shape[i] for i in kept]
+        values = np.empty(kept_shape, x.dtype)
+        index = np.empty(kept_shape, np.int64) if arg else None
+        if x.size == 0:
+            raise EngineValueError(f"{kind}: the reduced block of shape {x.shape} is empty; there is no {kind}")
+        if values.size:
+            _kernel(kind, x.dtype)(
+                x.ndim, cshape, _ptr(x), cstrides, len(axes), _ptr(values),
+                _cptr(index, "int64_t *") if arg else _NULL,
+            )
+        if keepdim:
+            shape = [1 if i in axes else n for i, n in enumerate(x.shape)]
+            values = values.reshape(shape)
+            index = index.reshape(shape) if arg else None
+        return values, index
+
+    def max(self, x: np.ndarray, axis, keepdim: bool = False, arg: bool = True):
+        if not _is_float(x):
+            return super().max(x, axis, keepdim, arg)
+        return self._extreme("max", x, axis, keepdim, arg)
+
+    def min(self, x: np.ndarray, axis, keepdim: bool = False, arg: bool = True):
+        if not _is_float(x):
+            return super().min(x, axis, keepdim, arg)
+        return self._extreme("min", x, axis, keepdim, arg)
+
+    # ---- matmul --------------------------------------------------------------------------
+    @staticmethod
+    def _matrix_layout(m: np.ndarray, transposed: bool):
+        """(array, leading dim, transpose flag) for the last two axes of ``m`` as the kernel
+        wants them: one unit stride and a leading dimension that covers a whole row. A
+        transposed view just flips the flag; anything else (broadcast rows, negative or
+        overlapping strides) is copied to a compact array first."""
+        item = m.itemsize
+        rows, cols = m.shape[-2], m.shape[-1]
+        s_row, s_col = m.strides[-2] // item, m.strides[-1] // item
+        if (s_col == 1 or cols == 1) and (rows == 1 or s_row >= cols):
+            return m, (s_row if rows > 1 else cols) or 1, transposed
+        if (s_row == 1 or rows == 1) and (cols == 1 or s_col >= rows):
+            return m, (s_col if cols > 1 else rows) or 1, not transposed
+        return np.ascontiguousarray(m), max(cols, 1), transposed
+
+    def matmul(self, a: np.ndarray, b: np.ndarray, transpose_a: bool = False, transpose_b: bool = False):
+        if not _is_float(a, b) or a.dtype != b.dtype:
+            return super().matmul(a, b, transpose_a, transpose_b)
+        m = a.shape[-1] if transpose_a else a.shape[-2]
+        k = a.shape[-2] if transpose_a else a.shape[-1]
+        kb = b.shape[-1] if transpose_b else b.shape[-2]
+        n = b.shape[-2] if transpose_b else b.shape[-1]
+        if k != kb:
+            raise EngineValueError(f"matmul: inner sizes differ ({k} and {kb})")
+        batch_shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        batch = int(np.prod(batch_shape)) if batch_shape else 1
+        a3, bsa = self._batched(a, batch_shape)
+        b3, bsb = self._batched(b, batch_shape)
+        a_mat, lda, ta = self._matrix_layout(a3, transpose_a)
+        b_mat, ldb, tb = self._matrix_layout(b3, transpose_b)
+        # A compacted copy has its own batch stride.
+        bsa = a_mat.shape[-2] * a_mat.shape[-1] if a_mat is not a3 and bsa else bsa
+        bsb = b_mat.shape[-2] * b_mat.shape[-1] if b_mat is not b3 and bsb else bsb
+        a3, b3 = a_mat, b_mat
+        out = np.empty((*batch_shape, m, n), a.dtype)
+        if out.size:
+            _kernel("matmul", a.dtype)(
+                batch, m, n, k, _ptr(a3), lda, bsa, int(ta), _ptr(b3), ldb, bsb, int(tb),
+                _ptr(out), max(n, 1), m * n, 0.0,
+            )
+        return out
+
+    @staticmethod
+    def _batched(x: np.ndarray, batch_shape: tuple):
+        """``x`` as (batch, rows, cols) or a single matrix, and its batch stride in elements
+        (0: the same matrix for every batch entry)."""
+        if x.ndim == 2:
+            return x, 0
+        lead = x.shape[:-2]
+        if all(d == 1 for d in lead):
+            return x.reshape(x.shape[-2:]), 0
+        if lead == batch_shape and len(lead) == 1 and x.strides[0] > 0:
+            return x, x.strides[0] // x.itemsize
+        flat = np.ascontiguousarray(np.broadcast_to(x, (*batch_shape, *x.shape[-2:]))).reshape(-1, *x.shape[-2:])
+        return flat, flat.strides[0] // flat.itemsize
+
+    # ---- fused MLP paths -------------------------------------------------------------------
+    def linear_forward(self, x, w, bias, act):
+        if not _is_float(x, w) or x.dtype != w.dtype or (bias is not None and bias.dtype != x.dtype):
+            return super().linear_forward(x, w, bias, act)
+        x, w = self.contiguous(x), self.contiguous(w)
+        bias = None if bias is None else self.contiguous(bias)
+        m, k = x.shape
+        n = w.shape[0]
+        out = np.empty((m, n), x.dtype)
+        _kernel("linear_forward", x.dtype)(
+            m, k, n, _ptr(x), _ptr(w), _NULL if bias is None else _ptr(bias), _ACT_CODE[act], _ptr(out)
+        )
+        return out
+
+    def linear_backward(self, x, w, y, gy, act, need_x: bool = True, need_bias: bool = True):
+        if not _is_float(x, w, y, gy) or len({x.dtype, w.dtype, y.dtype, gy.dtype}) != 1:
+            return super().linear_backward(x, w, y, gy, act, need_x, need_bias)
+        x, w, y = self.contiguous(x), self.contiguous(w), self.contiguous(y)
+        gy = self.contiguous(self.broadcast_to(gy, y.shape))
+        m, k = x.shape
+        n = w.shape[0]
+        gpre = np.empty((m, n), x.dtype)
+        gx = np.empty((m, k), x.dtype) if need_x else None
+        gw = np.empty((n, k), x.dtype)
+        gb = np.empty((n,), x.dtype) if need_bias else None
+        _kernel("linear_backward", x.dtype)(
+            m, k, n, _ptr(x), _ptr(w), _ptr(y), _ptr(gy), _ACT_CODE[act], _ptr(gpre),
+            _NULL if gx is None else _ptr(gx), _ptr(gw), _NULL if gb is None else _ptr(gb),
+        )
+        return gx, gw, gb
+
+    def _rows(self, x: np.ndarray, axis: int) -> np.ndarray:
+        """``x`` with ``axis`` moved last, contiguous: (rows, cols) for the row kernels."""
+        return self.contiguous(np.moveaxis(x, axis, -1))
+
+    def softmax(self, x: np.ndarray, axis: int, log: bool = False) -> np.ndarray:
+        if not _is_float(x):
+            return super().softmax(x, axis, log)
+        moved = self._rows(x, axis)
+        out = np.empty(moved.shape, x.dtype)
+        cols = moved.shape[-1] if moved.ndim else 1
+        if out.size:
+            _kernel("softmax", x.dtype)(out.size // cols, cols, _ptr(moved), _ptr(out), int(log))
+        return np.moveaxis(out, -1, axis)
+
+    def softmax_backward(self, y, gy, axis: int, log: bool = False):
+        if not _is_float(y, gy) or y.dtype != gy.dtype:
+            return super().softmax_backward(y, gy, axis, log)
+        ym = self._rows(y, axis)
+        gm = self._rows(self.broadcast_to(gy, y.shape), axis)
+        out = np.empty(ym.shape, y.dtype)
+        cols = ym.shape[-1] if ym.ndim else 1
+        if out.size:
+            _kernel("softmax_backward", y.dtype)(out.size // cols, cols, _ptr(ym), _ptr(gm), _ptr(out), int(log))
+        return np.moveaxis(out, -1, axis)
+
+    def _check_targets(self, logits: np.ndarray, target: np.ndarray) -> np.ndarray:
+        target = np.ascontiguousarray(target, dtype=np.int64)
+        rows, cols = logits.shape
+        if target.shape != (rows,):
+            raise EngineValueError(f"cross_entropy: targets of shape {target.shape} for logits of shape {logits.shape}")
+        if rows and (target.min() < 0 or target.max() >= cols):
+            bad = int(target.min() if target.min() < 0 else target.max())
+            raise EngineValueError(f"cross_entropy: target {bad} is out of bounds for {cols} classes")
+        return target
+
+    def cross_entropy(self, logits: np.ndarray, target: np.ndarray) -> np.ndarray:
+        if not _is_float(logits):
+            return super().cross_entropy(logits, target)
+        logits = self.contiguous(logits)
+        target = self._check_targets(logits, target)
+        out = np.empty(logits.shape[0], logits.dtype)
+        if out.size:
+            _kernel("cross_entropy", logits.dtype)(
+                logits.shape[0], logits.shape[1], _ptr(logits), _cptr(target, "int64_t *"), _ptr(out)
+            )
+        return out
+
+    def cross_entropy_backward(self, logits, target, gloss):
+        if not _is_float(logits):
+            return super().cross_entropy_backward(logits, target, gloss)
+        logits = self.contiguous(logits)
+        target = self._check_targets(logits, target)
+        gloss = self.contiguous(self.broadcast_to(self._operand(gloss, logits), (logits.shape[0],)))
+        out = np.empty(logits.shape, logits.dtype)
+        if out.size:
+            _kernel("cross_entropy_backward", logits.dtype)(
+                logits.shape[0], logits.shape[1], _ptr(logits), _cptr(target, "int64_t *"), _ptr(gloss), _ptr(out)
+            )
+        return out
+
+    # ---- optimizers, in place ----------------------------------------------------------------
+    def _update_operands(self, p, *arrays):
+        if not p.flags.c_contiguous or not _is_float(p):
+            return None
+        out = []
+        for a in arrays:
+            if a is None:
+                out.append(None)
+                continue
+            a = self.contiguous(self.broadcast_to(a, p.shape)) if a.shape != p.shape else self.contiguous(a)
+            if a.dtype != p.dtype:
+                raise DTypeError(f"optimizer update: parameter is {p.dtype} but its gradient/state is {a.dtype}")
+            out.append(a)
+        return out
+
+    def sgd_update(self, p, g, buf, lr, momentum, dampening, weight_decay, nesterov, first) -> None:
+        operands = self._update_operands(p, g)
+        if operands is None or (buf is not None and not buf.flags.c_contiguous):
+            return super().sgd_update(p, g, buf, lr, momentum, dampening, weight_decay, nesterov, first)
+        (g,) = operands
+        _kernel("sgd", p.dtype)(
+            p.size, _ptr(p), _ptr(g), _NULL if buf is None else _ptr(buf),
+            lr, momentum, dampening, weight_decay, int(nesterov), int(first),
+        )
+
+    def adam_update(self, p, g, m, v, lr, beta1, beta2, eps, weight_decay, step) -> None:
+        operands = self._update_operands(p, g)
+        if operands is None or not (m.flags.c_contiguous and v.flags.c_contiguous):
+            return super().adam_update(p, g, m, v, lr, beta1, beta2, eps, weight_decay, step)
+        (g,) = operands
+        _kernel("adam", p.dtype)(p.size, _ptr(p), _ptr(g), _ptr(m), _ptr(v), lr, beta1, beta2, eps, weight_decay, step)
+
+    # ---- indexing ----------------------------------------------------------------------------
+    def index_backward(self, g: np.ndarray, shape: tuple, key) -> np.ndarray:
+        """Row scatter-add in C for ``x[int_array]``; other keys use the numpy reference."""
+        idx = key[0] if isinstance(key, tuple) and len(key) == 1 else None
+        if (
+            isinstance(idx, np.ndarray) and idx.dtype.kind in "iu" and idx.ndim == 1
+            and _is_float(g) and len(shape) >= 1
+        ):
+            rowlen = int(np.prod(shape[1:])) if len(shape) > 1 else 1
+            out = np.zeros(shape, g.dtype)
+            src = self.contiguous(g)
+            index = np.ascontiguousarray(idx, dtype=np.int64)
+            if index.size and rowlen:
+                if index.min() < 0 or index.max() >= shape[0]:
+                    raise EngineValueError(f"index: an index is out of bounds for dimension 0 with size {shape[0]}")
+                _kernel("scatter_add_rows", g.dtype)(index.size, rowlen, _cptr(index, "int64_t *"), _ptr(src), _ptr(out))
+            return out
+        return super().index_backward(g, shape, key)
+
+
+def num_threads() -> int:
+    """Threads the C kernels use (``OMP_NUM_THREADS`` when built with OpenMP, else 1)."""
+    return lib.eng_num_threads()
+
+
+def set_num_threads(n: int) -> None:
+    lib.eng_set_num_threads(int(n))
