@@ -30,7 +30,8 @@ from engine.creation import (
     zeros,
     zeros_like,
 )
-from engine.dtypes import DType, bool_ as bool, float32, float64, int64  # noqa: A004
+from engine.dtypes import DType, float32, float64, int64  # noqa: A004
+from engine.dtypes import bool_ as bool
 from engine.errors import (
     DeviceError,
     DivisionByZeroError,
@@ -44,6 +45,7 @@ from engine.errors import (
 )
 from engine.functions import (
     abs,  # noqa: A004
+    add,
     argmax,
     argmin,
     clamp,
@@ -57,7 +59,6 @@ from engine.functions import (
     min,  # noqa: A004
     mm,
     mul,
-    add,
     relu,
     reshape,
     sigmoid,
@@ -71,6 +72,7 @@ from engine.functions import (
 )
 from engine.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from engine.random import initial_seed, manual_seed
+from engine.serialization import load, save
 from engine.tensor import Size, Tensor, cat, matmul, maximum, minimum, stack, tensor, where
 from engine.value import Value
 

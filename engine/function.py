@@ -109,6 +109,9 @@ def run_backward(root, gradient) -> None:
     backend = root._backend
     order = topological_order(fn, _parent_nodes)
     grads = {id(fn): gradient}
+    # A gradient array handed to a leaf is kept as its .grad without a copy when nothing
+    # else can hold it: a fresh array (owns its memory) not already given to another leaf.
+    given: set[int] = {id(gradient)}
     for node in reversed(order):
         g = grads.pop(id(node), None)
         if g is None:
@@ -123,7 +126,9 @@ def run_backward(root, gradient) -> None:
                 continue
             parent = inp.grad_fn
             if parent is None:
-                inp._accumulate_grad(ig)
+                owned = id(ig) not in given and ig.flags.owndata and ig.flags.writeable
+                given.add(id(ig))
+                inp._accumulate_grad(ig, owned)
                 continue
             key = id(parent)
             previous = grads.get(key)

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from engine import dtypes
-from engine.backends import Device, device as _device, get_backend, resolve_name
+from engine.backends import Device, get_backend, resolve_name
+from engine.backends import device as _device
 from engine.dtypes import DType, as_dtype, from_numpy_dtype, result_dtype
 from engine.errors import DTypeError, EngineTypeError, EngineValueError, GradError, ShapeError
 from engine.function import GradMode, run_backward
@@ -63,9 +64,12 @@ class Tensor:
 
     def __init__(self, data: Any = (), dtype: Any = None, device: Any = None, requires_grad: bool = False):
         # engine.Tensor(list) is PyTorch's legacy constructor: float32 whatever the data (torch.Tensor([0, 1, 2])).
-        made = tensor(data, dtype=dtype if dtype is not None or isinstance(data, Tensor) else dtypes.float32,
-                      device=device,
-                      requires_grad=requires_grad)
+        made = tensor(
+            data,
+            dtype=dtype if dtype is not None or isinstance(data, Tensor) else dtypes.float32,
+            device=device,
+            requires_grad=requires_grad,
+        )
         self._data, self._device, self._backend = made._data, made._device, made._backend
         self.requires_grad, self.grad, self.grad_fn, self._retain = made.requires_grad, None, None, False
 
@@ -144,15 +148,14 @@ class Tensor:
     # ---- conversion -----------------------------------------------------------------------
     def numpy(self) -> np.ndarray:
         if self.requires_grad:
-            raise GradError(
-                "numpy: can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()"
-            )
+            raise GradError("numpy: can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()")
         return self._backend.to_numpy(self._data)
 
     def item(self) -> float | int | bool:
         if self.numel() != 1:
             raise EngineValueError(
-                f"item: only a tensor with one element can be converted to a Python number, got shape {tuple(self.shape)}"
+                "item: only a tensor with one element can be converted to a Python number, "
+                f"got shape {tuple(self.shape)}"
             )
         return self._backend.to_numpy(self._data).reshape(()).item()
 
@@ -232,15 +235,18 @@ class Tensor:
             g = gt._data
         run_backward(self, g)
 
-    def _accumulate_grad(self, g) -> None:
+    def _accumulate_grad(self, g, owned: bool = False) -> None:
+        """Add ``g`` into ``.grad``. ``owned``: the caller guarantees no one else holds ``g``,
+        so it can become ``.grad`` without a copy."""
         if not (self.requires_grad and (self.grad_fn is None or self._retain)):
             return
-        g = self._backend.astype(g, self._data.dtype) if g.dtype != self._data.dtype else g
+        if g.dtype != self._data.dtype:
+            g, owned = self._backend.astype(g, self._data.dtype), True
         if g.shape != self._data.shape:
-            g = self._backend.broadcast_to(g, self._data.shape)
+            g, owned = self._backend.broadcast_to(g, self._data.shape), False
         if self.grad is None:
-            # A copy: the same gradient array may flow into several tensors.
-            self.grad = self._like(self._backend.copy(g))
+            # Otherwise a copy: the same gradient array may flow into several tensors.
+            self.grad = self._like(g if owned else self._backend.copy(g))
         else:
             self.grad = self._like(self._backend.binary("add", self.grad._data, g))
 
@@ -256,9 +262,7 @@ class Tensor:
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and not self.dtype.is_floating_point:
-            raise DTypeError(
-                f"requires_grad_: only floating point tensors can require gradients, got {self.dtype}"
-            )
+            raise DTypeError(f"requires_grad_: only floating point tensors can require gradients, got {self.dtype}")
         if not requires_grad and self.grad_fn is not None:
             raise GradError("requires_grad_: can't turn off requires_grad on a non-leaf tensor; use detach()")
         self.requires_grad = requires_grad
@@ -309,8 +313,12 @@ class Tensor:
 
     def type(self, dtype: Any = None):
         if dtype is None:
-            return {"float32": "engine.FloatTensor", "float64": "engine.DoubleTensor",
-                    "int64": "engine.LongTensor", "bool": "engine.BoolTensor"}[self.dtype.name]
+            return {
+                "float32": "engine.FloatTensor",
+                "float64": "engine.DoubleTensor",
+                "int64": "engine.LongTensor",
+                "bool": "engine.BoolTensor",
+            }[self.dtype.name]
         return self.to(dtype)
 
     def clone(self) -> Tensor:
@@ -335,6 +343,14 @@ class Tensor:
             if other.ndim == 0 and self.ndim > 0 and other.dtype.is_floating_point == self.dtype.is_floating_point:
                 # A 0-d tensor takes part like a Python number (PyTorch's rule).
                 return self, other.to(self.dtype) if other.dtype != self.dtype else other
+            if self._data.shape != other._data.shape:
+                try:
+                    np.broadcast_shapes(self._data.shape, other._data.shape)
+                except ValueError:
+                    raise ShapeError(
+                        f"{op}: shapes {tuple(self.shape)} and {tuple(other.shape)} do not broadcast; "
+                        "each trailing dimension must match or be 1"
+                    ) from None
             common = result_dtype(self.dtype, other.dtype)
             a = self if self.dtype == common else self.to(common)
             b = other if other.dtype == common else other.to(common)
@@ -354,9 +370,7 @@ class Tensor:
             return self, self._data.dtype.type(other)
         if isinstance(other, (list, tuple, np.ndarray)):
             return self._operand(tensor(other, device=self.device), op)
-        raise EngineTypeError(
-            f"{op}: unsupported operand type {type(other).__name__}; use a tensor or a Python number"
-        )
+        raise EngineTypeError(f"{op}: unsupported operand type {type(other).__name__}; use a tensor or a Python number")
 
     def _binary(self, fn, other, op: str, reverse: bool = False) -> Tensor:
         a, b = self._operand(other, op)
@@ -518,6 +532,8 @@ class Tensor:
     def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
         if min is None and max is None:
             raise EngineValueError("clamp: give at least one of min and max")
+        if not self.dtype.is_floating_point and any(isinstance(v, float) for v in (min, max)):
+            return self.float().clamp(min, max)  # an int tensor with float bounds becomes float32 (PyTorch)
         lo = None if min is None else self._data.dtype.type(min)
         hi = None if max is None else self._data.dtype.type(max)
         return _ew.Clamp.apply(self, lo, hi)
@@ -642,7 +658,9 @@ class Tensor:
             dims = tuple(dims[0])
         axes = tuple(_normalize_dim(d, self.ndim, "permute") for d in dims)
         if sorted(axes) != list(range(self.ndim)):
-            raise ShapeError(f"permute: dims {dims} are not a permutation of the {self.ndim} dims of {tuple(self.shape)}")
+            raise ShapeError(
+                f"permute: dims {dims} are not a permutation of the {self.ndim} dims of {tuple(self.shape)}"
+            )
         return _shp.Permute.apply(self, axes)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
@@ -851,6 +869,7 @@ class _ToDevice:
 
 # ---- creation ------------------------------------------------------------------------------------
 
+
 def _default_dtype_for(array: np.ndarray, from_numpy: bool) -> np.dtype:
     kind = array.dtype.kind
     if kind == "f":
@@ -910,15 +929,15 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     if not isinstance(a, Tensor) or not isinstance(b, Tensor):
         raise EngineTypeError(f"matmul: expected two tensors, got {type(a).__name__} and {type(b).__name__}")
     if a.ndim == 0 or b.ndim == 0:
-        raise ShapeError(f"matmul: both arguments need at least 1 dimension, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+        raise ShapeError(
+            f"matmul: both arguments need at least 1 dimension, got shapes {tuple(a.shape)} and {tuple(b.shape)}"
+        )
     if a.dtype != b.dtype:
         raise DTypeError(f"matmul: expected both operands to have the same dtype, got {a.dtype} and {b.dtype}")
     k_a = a.shape[-1]
     k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if k_a != k_b:
-        raise ShapeError(
-            f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied ({k_a} != {k_b})"
-        )
+        raise ShapeError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied ({k_a} != {k_b})")
     if a.ndim > 2 or b.ndim > 2:
         try:
             np.broadcast_shapes(tuple(a.shape[:-2]), tuple(b.shape[:-2]))
@@ -961,7 +980,8 @@ def cat(tensors: Iterable[Tensor], dim: int = 0) -> Tensor:
         common = result_dtype(common, t.dtype)
         if t.ndim != first.ndim or any(t.shape[i] != first.shape[i] for i in range(first.ndim) if i != d):
             raise ShapeError(
-                f"cat: sizes of tensors must match except in dimension {d}; got {tuple(first.shape)} and {tuple(t.shape)}"
+                f"cat: sizes of tensors must match except in dimension {d}; "
+                f"got {tuple(first.shape)} and {tuple(t.shape)}"
             )
     return _shp.Cat.apply(*(t if t.dtype == common else t.to(common) for t in tensors), dim=d)
 
@@ -985,6 +1005,8 @@ def where(cond: Tensor, a: Any, b: Any) -> Tensor:
     ref = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
     if ref is None:
         ref = tensor(a, device=cond.device)
+    if not ref.dtype.is_floating_point and any(isinstance(v, float) for v in (a, b)):
+        ref = ref.float()  # an int tensor beside a float number becomes float32 (PyTorch)
     x, y = ref._operand(a, "where")[1] if ref is not a else ref, ref._operand(b, "where")[1] if ref is not b else ref
     if isinstance(x, Tensor) and isinstance(y, Tensor) and x.dtype != y.dtype:
         common = result_dtype(x.dtype, y.dtype)

@@ -25,7 +25,8 @@ def _float_formatter(values: np.ndarray):
     nonzero = absolute[absolute != 0]
     big, small = (float(nonzero.max()), float(nonzero.min())) if nonzero.size else (0.0, 0.0)
     if whole:
-        if big > 1e8:
+        # PyTorch's int mode: scientific when the magnitudes span over 1000x or pass 1e8.
+        if nonzero.size and (big / small > 1000.0 or big > 1e8):
             return lambda v: _special(v) or f"{v:.4e}"
         return lambda v: _special(v) or f"{v:.0f}."
     if nonzero.size and (big / small > 1000.0 or big > 1e8 or small < 1e-4):
@@ -57,9 +58,11 @@ def _summarised(array: np.ndarray) -> np.ndarray:
 
     def walk(a):
         if a.ndim == 1:
-            parts.append(a[:EDGE_ITEMS] if a.shape[0] <= 2 * EDGE_ITEMS else np.concatenate([a[:EDGE_ITEMS], a[-EDGE_ITEMS:]]))
+            short = a.shape[0] <= 2 * EDGE_ITEMS
+            parts.append(a if short else np.concatenate([a[:EDGE_ITEMS], a[-EDGE_ITEMS:]]))
             return
-        rows = range(a.shape[0]) if a.shape[0] <= 2 * EDGE_ITEMS else [*range(EDGE_ITEMS), *range(a.shape[0] - EDGE_ITEMS, a.shape[0])]
+        n = a.shape[0]
+        rows = range(n) if n <= 2 * EDGE_ITEMS else [*range(EDGE_ITEMS), *range(n - EDGE_ITEMS, n)]
         for i in rows:
             walk(a[i])
 
@@ -71,7 +74,13 @@ def format_array(array: np.ndarray, indent: int) -> str:
     """The bracketed body of a tensor's repr; ``indent`` is the column of the first ``[``."""
     fmt = _formatter(array)
     shown = _summarised(array)
-    width = max((len(fmt(v)) for v in shown), default=1)
+    if array.dtype.kind == "f":
+        # PyTorch sizes float cells by the nonzero finite values only: zeros, inf and nan may
+        # be wider (``-0.``, ``inf``) and are then printed unpadded.
+        picked = shown[np.isfinite(shown) & (shown != 0)]
+        width = max((len(fmt(v)) for v in picked.tolist()), default=1)
+    else:
+        width = max((len(fmt(v)) for v in shown.tolist()), default=1)
     summarise = array.size > SUMMARY_THRESHOLD
 
     def cell(v) -> str:
@@ -82,9 +91,10 @@ def format_array(array: np.ndarray, indent: int) -> str:
             return fmt(a.item())
         if a.ndim == 1:
             items = [cell(v) for v in a.tolist()] if not (summarise and a.shape[0] > 2 * EDGE_ITEMS) else [
-                *(cell(v) for v in a[:EDGE_ITEMS].tolist()), "...", *(cell(v) for v in a[-EDGE_ITEMS:].tolist())
+                *(cell(v) for v in a[:EDGE_ITEMS].tolist()), " ...", *(cell(v) for v in a[-EDGE_ITEMS:].tolist())
             ]
-            per_line = max(1, (LINE_WIDTH - indent - depth - 1) // (width + 2))
+            # PyTorch: floor((linewidth - indent) / (width + len(", "))) elements per line.
+            per_line = max(1, (LINE_WIDTH - indent - depth) // (width + 2))
             lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
             return "[" + (",\n" + " " * (indent + depth + 1)).join(lines) + "]"
         if summarise and a.shape[0] > 2 * EDGE_ITEMS:
@@ -111,7 +121,9 @@ def tensor_repr(t) -> str:
     suffix = []
     if array.size == 0 and array.shape != (0,):
         suffix.append(f"size={tuple(array.shape)}")
-    if t._device.type not in ("numpy",):
+    from engine.backends import default_device_name
+
+    if t._device.type != default_device_name():  # as PyTorch omits its default "cpu"
         suffix.append(f"device='{t._device.type}'")
     if array.dtype == np.float64:
         suffix.append("dtype=engine.float64")

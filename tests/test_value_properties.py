@@ -130,6 +130,9 @@ def evaluate_or_reject(inputs, steps):
     except (Kink, OverflowError):
         assume(False)
     assume(math.isfinite(out) and abs(out) < 1e4 and all(math.isfinite(g) and abs(g) < 1e4 for g in grads))
+    # Central differences lose digits when an intermediate is huge (exp(exp(x))): keep them moderate.
+    root = run_program([Value(x) for x in inputs], steps, value_lib)
+    assume(all(abs(node.data) < 1e3 for node in root.nodes()))
     return out, grads
 
 
@@ -138,7 +141,10 @@ def evaluate_or_reject(inputs, steps):
 def test_gradients_match_central_differences(program):
     inputs, steps = program
     _, grads = evaluate_or_reject(inputs, steps)
-    numeric = central_differences(inputs, steps)
+    try:
+        numeric = central_differences(inputs, steps)
+    except Kink:  # a perturbed point lands within the kink margin
+        assume(False)
     for g, n in zip(grads, numeric):
         assert g == pytest.approx(n, rel=1e-4, abs=1e-5)
 

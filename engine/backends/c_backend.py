@@ -175,8 +175,15 @@ class CBackend(NumpyBackend):
         out = np.empty(shape, a.dtype)
         if out.size:
             _kernel("where", a.dtype)(
-                len(shape), _shape_arg(shape), _cptr(cond, "uint8_t *"), _strides_arg(cond, shape),
-                _ptr(a), _strides_arg(a, shape), _ptr(b), _strides_arg(b, shape), _ptr(out),
+                len(shape),
+                _shape_arg(shape),
+                _cptr(cond, "uint8_t *"),
+                _strides_arg(cond, shape),
+                _ptr(a),
+                _strides_arg(a, shape),
+                _ptr(b),
+                _strides_arg(b, shape),
+                _ptr(out),
             )
         return out
 
@@ -211,7 +218,12 @@ class CBackend(NumpyBackend):
             raise EngineValueError(f"{kind}: the reduced block of shape {x.shape} is empty; there is no {kind}")
         if values.size:
             _kernel(kind, x.dtype)(
-                x.ndim, cshape, _ptr(x), cstrides, len(axes), _ptr(values),
+                x.ndim,
+                cshape,
+                _ptr(x),
+                cstrides,
+                len(axes),
+                _ptr(values),
                 _cptr(index, "int64_t *") if arg else _NULL,
             )
         if keepdim:
@@ -268,8 +280,22 @@ class CBackend(NumpyBackend):
         out = np.empty((*batch_shape, m, n), a.dtype)
         if out.size:
             _kernel("matmul", a.dtype)(
-                batch, m, n, k, _ptr(a3), lda, bsa, int(ta), _ptr(b3), ldb, bsb, int(tb),
-                _ptr(out), max(n, 1), m * n, 0.0,
+                batch,
+                m,
+                n,
+                k,
+                _ptr(a3),
+                lda,
+                bsa,
+                int(ta),
+                _ptr(b3),
+                ldb,
+                bsb,
+                int(tb),
+                _ptr(out),
+                max(n, 1),
+                m * n,
+                0.0,
             )
         return out
 
@@ -313,8 +339,18 @@ class CBackend(NumpyBackend):
         gw = np.empty((n, k), x.dtype)
         gb = np.empty((n,), x.dtype) if need_bias else None
         _kernel("linear_backward", x.dtype)(
-            m, k, n, _ptr(x), _ptr(w), _ptr(y), _ptr(gy), _ACT_CODE[act], _ptr(gpre),
-            _NULL if gx is None else _ptr(gx), _ptr(gw), _NULL if gb is None else _ptr(gb),
+            m,
+            k,
+            n,
+            _ptr(x),
+            _ptr(w),
+            _ptr(y),
+            _ptr(gy),
+            _ACT_CODE[act],
+            _ptr(gpre),
+            _NULL if gx is None else _ptr(gx),
+            _ptr(gw),
+            _NULL if gb is None else _ptr(gb),
         )
         return gx, gw, gb
 
@@ -399,8 +435,16 @@ class CBackend(NumpyBackend):
             return super().sgd_update(p, g, buf, lr, momentum, dampening, weight_decay, nesterov, first)
         (g,) = operands
         _kernel("sgd", p.dtype)(
-            p.size, _ptr(p), _ptr(g), _NULL if buf is None else _ptr(buf),
-            lr, momentum, dampening, weight_decay, int(nesterov), int(first),
+            p.size,
+            _ptr(p),
+            _ptr(g),
+            _NULL if buf is None else _ptr(buf),
+            lr,
+            momentum,
+            dampening,
+            weight_decay,
+            int(nesterov),
+            int(first),
         )
 
     def adam_update(self, p, g, m, v, lr, beta1, beta2, eps, weight_decay, step) -> None:
@@ -415,8 +459,11 @@ class CBackend(NumpyBackend):
         """Row scatter-add in C for ``x[int_array]``; other keys use the numpy reference."""
         idx = key[0] if isinstance(key, tuple) and len(key) == 1 else None
         if (
-            isinstance(idx, np.ndarray) and idx.dtype.kind in "iu" and idx.ndim == 1
-            and _is_float(g) and len(shape) >= 1
+            isinstance(idx, np.ndarray)
+            and idx.dtype.kind in "iu"
+            and idx.ndim == 1
+            and _is_float(g)
+            and len(shape) >= 1
         ):
             rowlen = int(np.prod(shape[1:])) if len(shape) > 1 else 1
             out = np.zeros(shape, g.dtype)
@@ -425,7 +472,9 @@ class CBackend(NumpyBackend):
             if index.size and rowlen:
                 if index.min() < 0 or index.max() >= shape[0]:
                     raise EngineValueError(f"index: an index is out of bounds for dimension 0 with size {shape[0]}")
-                _kernel("scatter_add_rows", g.dtype)(index.size, rowlen, _cptr(index, "int64_t *"), _ptr(src), _ptr(out))
+                _kernel("scatter_add_rows", g.dtype)(
+                    index.size, rowlen, _cptr(index, "int64_t *"), _ptr(src), _ptr(out)
+                )
             return out
         return super().index_backward(g, shape, key)
 

@@ -17,12 +17,21 @@ COMPARE = ("lt", "le", "gt", "ge", "eq", "ne")
 ACTIVATIONS = (None, "relu", "sigmoid", "tanh")
 
 _BINARY_UFUNC = {
-    "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.true_divide,
-    "maximum": np.maximum, "minimum": np.minimum, "pow": np.power,
+    "add": np.add,
+    "sub": np.subtract,
+    "mul": np.multiply,
+    "div": np.true_divide,
+    "maximum": np.maximum,
+    "minimum": np.minimum,
+    "pow": np.power,
 }
 _COMPARE_UFUNC = {
-    "lt": np.less, "le": np.less_equal, "gt": np.greater, "ge": np.greater_equal,
-    "eq": np.equal, "ne": np.not_equal,
+    "lt": np.less,
+    "le": np.less_equal,
+    "gt": np.greater,
+    "ge": np.greater_equal,
+    "eq": np.equal,
+    "ne": np.not_equal,
 }
 
 
@@ -55,7 +64,8 @@ class NumpyBackend:
 
     def contiguous(self, x: np.ndarray) -> np.ndarray:
         """A C-contiguous copy (or ``x`` itself when it already is)."""
-        return np.ascontiguousarray(x)
+        # np.ascontiguousarray would turn a 0-d array into shape (1,); 0-d arrays are always contiguous.
+        return x if x.flags.c_contiguous else np.ascontiguousarray(x)
 
     def copy(self, x: np.ndarray) -> np.ndarray:
         return np.array(x, copy=True, order="C")
@@ -107,7 +117,9 @@ class NumpyBackend:
             return np.where(x > 0, gy, gy * t(alpha))
         if op == "elu":  # 1 for x > 0, else alpha e^x = y + alpha
             return np.where(x > 0, gy, gy * (y + t(alpha)))
-        if op == "pow":  # d/dx x^a = a x^(a-1)
+        if op == "pow":  # d/dx x^a = a x^(a-1); 0 when a = 0 (even at x = 0)
+            if alpha == 0:
+                return gy * t(0)
             return gy * t(alpha) * np.power(x, t(alpha - 1))
         if op == "abs":  # sign(x), 0 at 0
             return gy * np.sign(x)
@@ -215,7 +227,13 @@ class NumpyBackend:
                 buf *= momentum
                 buf += (1 - dampening) * d
             d = d + momentum * buf if nesterov else buf
-        p -= lr * d
+        if p.dtype == np.float32 and p.size <= 65536:
+            # PyTorch's p.add_(d, alpha=-lr) rounds p - lr*d once (a fused multiply-add). The float32 product is
+            # exact in float64, so one rounding back to float32 gives torch's bits (the lectures' logs, to the digit).
+            # Big tensors skip the float64 round trip: it would cost more than the matmuls around it.
+            p[...] = p.astype(np.float64) - np.float64(np.float32(lr)) * d.astype(np.float64)
+        else:
+            p -= lr * d
 
     def adam_update(self, p, g, m, v, lr, beta1, beta2, eps, weight_decay, step) -> None:
         """PyTorch Adam: m, v moving averages of g and g^2; p -= lr m_hat / (sqrt(v_hat) + eps)."""

@@ -8,8 +8,8 @@ user listing it. ``model(x)`` calls ``model.forward(x)``.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
 
 from engine.errors import EngineTypeError, EngineValueError, ShapeError
 from engine.grad_mode import no_grad
@@ -114,7 +114,9 @@ class Module:
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         if param is not None and not isinstance(param, Parameter):
-            raise EngineTypeError(f"register_parameter: {name!r} must be an nn.Parameter or None, got {type(param).__name__}")
+            raise EngineTypeError(
+                f"register_parameter: {name!r} must be an nn.Parameter or None, got {type(param).__name__}"
+            )
         self._forget(name)
         self._registry("_parameters")[name] = param
 
@@ -347,8 +349,7 @@ def _move_in_place(t: Tensor, args: tuple, kwargs: dict) -> None:
     """Give tensor ``t`` the storage of ``t.to(*args)``, keeping the object (and its grad) in step."""
     args, kwargs = _floating_only(t, args, kwargs)
     moved = t.detach().to(*args, **kwargs)
-    if moved._data is t._data:
-        return
+    # Always re-point: two devices may share host storage (numpy and c), so identity says nothing.
     t._data, t._device, t._backend = moved._data, moved._device, moved._backend
     if t.grad is not None:
         t.grad = t.grad.to(*args, **kwargs)

@@ -21,7 +21,9 @@ class Parameter(Tensor):
 
             data = empty(0)
         if not isinstance(data, Tensor):
-            raise EngineTypeError(f"Parameter: expected a tensor, got {type(data).__name__}; wrap it with engine.tensor()")
+            raise EngineTypeError(
+                f"Parameter: expected a tensor, got {type(data).__name__}; wrap it with engine.tensor()"
+            )
         p = cls._make(data._data, data._device, data._backend)
         if requires_grad:
             p.requires_grad_(True)  # checks the dtype is floating point

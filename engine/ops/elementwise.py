@@ -109,9 +109,14 @@ class Pow(Function):
         ga = gb = None
         if ctx.needs_input_grad[0]:
             slope = bk.binary("mul", b, bk.binary("pow", a, bk.binary("sub", b, 1)))
+            # b = 0: a^0 is constant, so the slope is 0 even at a = 0 (not 0 * inf = nan).
+            slope = bk.where(bk.compare("eq", b, b.dtype.type(0)), bk.binary("mul", g, 0.0), slope)
             ga = unbroadcast(bk, bk.binary("mul", g, slope), _shape(a))
         if ctx.needs_input_grad[1]:
             slope = bk.binary("mul", ctx.out, bk.unary("log", a))
+            # At a = 0, b >= 0 the limit of a^b ln a is 0 (PyTorch's value), not 0 * -inf = nan.
+            zero, nought = bk.binary("mul", g, 0.0), a.dtype.type(0)
+            slope = bk.where(bk.compare("eq", a, nought), bk.where(bk.compare("ge", b, nought), zero, slope), slope)
             gb = unbroadcast(bk, bk.binary("mul", g, slope), _shape(b))
         return ga, gb
 

@@ -101,11 +101,11 @@ class BinaryCrossEntropy(Function):
     @staticmethod
     def forward(ctx, p, y, reduction="mean"):
         bk = ctx.backend
-        ctx.p, ctx.y, ctx.reduction = p, y, reduction
         log_p = bk.binary("maximum", bk.unary("log", p), -100.0)
         log_q = bk.binary("maximum", bk.unary("log", bk.binary("sub", 1.0, p)), -100.0)
+        ctx.p, ctx.y, ctx.reduction, ctx.log_ratio = p, y, reduction, bk.binary("sub", log_p, log_q)
         # -(y log p + (1 - y) log q) = -(log q + y (log p - log q))
-        inner = bk.binary("add", log_q, bk.binary("mul", y, bk.binary("sub", log_p, log_q)))
+        inner = bk.binary("add", log_q, bk.binary("mul", y, ctx.log_ratio))
         return _reduce(bk, bk.unary("neg", inner), reduction)
 
     @staticmethod
@@ -113,7 +113,10 @@ class BinaryCrossEntropy(Function):
         bk, p, y = ctx.backend, ctx.p, ctx.y
         denom = bk.binary("maximum", bk.binary("mul", p, bk.binary("sub", 1.0, p)), 1e-12)
         slope = bk.binary("div", bk.binary("sub", p, y), denom)
-        return bk.binary("mul", _reduction_grad(bk, g, p.shape, p.dtype, ctx.reduction), slope), None
+        scale = _reduction_grad(bk, g, p.shape, p.dtype, ctx.reduction)
+        # d loss / d y = log q - log p (a target may require grad too, as in PyTorch)
+        gy = bk.unary("neg", bk.binary("mul", scale, ctx.log_ratio)) if ctx.needs_input_grad[1] else None
+        return bk.binary("mul", scale, slope), gy
 
 
 class BinaryCrossEntropyWithLogits(Function):
@@ -131,7 +134,9 @@ class BinaryCrossEntropyWithLogits(Function):
     def backward(ctx, g):
         bk, z, y = ctx.backend, ctx.z, ctx.y
         slope = bk.binary("sub", bk.unary("sigmoid", z), y)
-        return bk.binary("mul", _reduction_grad(bk, g, z.shape, z.dtype, ctx.reduction), slope), None
+        scale = _reduction_grad(bk, g, z.shape, z.dtype, ctx.reduction)
+        gy = bk.unary("neg", bk.binary("mul", scale, z)) if ctx.needs_input_grad[1] else None  # d loss / d y = -z
+        return bk.binary("mul", scale, slope), gy
 
 
 class MSE(Function):
@@ -149,7 +154,9 @@ class MSE(Function):
         from engine.ops.elementwise import unbroadcast
 
         bk, diff = ctx.backend, ctx.diff
-        ga = bk.binary("mul", _reduction_grad(bk, g, diff.shape, diff.dtype, ctx.reduction), bk.binary("mul", diff, 2.0))
+        ga = bk.binary(
+            "mul", _reduction_grad(bk, g, diff.shape, diff.dtype, ctx.reduction), bk.binary("mul", diff, 2.0)
+        )
         gb = bk.unary("neg", ga) if ctx.needs_input_grad[1] else None
         return (
             unbroadcast(bk, ga, ctx.shapes[0]),

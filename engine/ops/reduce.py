@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from engine.function import Function
 
 
@@ -44,15 +46,16 @@ class Mean(Function):
 
 
 class Max(Function):
-    """max over one axis (or all); the gradient goes to the maximal entries, split evenly on ties."""
+    """max over one axis (or all). Over all elements the gradient is split evenly among tied
+    maxima; along a dim it goes to the index max(dim) returns (both as PyTorch)."""
 
     kind = "max"
 
     @classmethod
     def forward(cls, ctx, x, axis, keepdim):
         bk = ctx.backend
-        values, _ = getattr(bk, cls.kind)(x, axis, True, arg=False)
-        ctx.x, ctx.values_keep, ctx.axis = x, values, axis
+        values, index = getattr(bk, cls.kind)(x, axis, True, arg=axis is not None)
+        ctx.x, ctx.values_keep, ctx.axis, ctx.index = x, values, axis, index
         if keepdim:
             return values
         return bk.reshape(values, tuple(n for i, n in enumerate(values.shape) if axis is not None and i != axis))
@@ -60,6 +63,14 @@ class Max(Function):
     @staticmethod
     def backward(ctx, g):
         bk = ctx.backend
+        if ctx.axis is not None:
+            # Along a dim, PyTorch sends the gradient to the returned index only (first on ties):
+            # mask = (position along the axis == index).
+            ramp = [1] * ctx.x.ndim
+            ramp[ctx.axis] = ctx.x.shape[ctx.axis]
+            positions = bk.from_numpy(np.arange(ctx.x.shape[ctx.axis], dtype=ctx.x.dtype).reshape(ramp))
+            mask = bk.astype(bk.compare("eq", positions, bk.astype(ctx.index, ctx.x.dtype)), ctx.x.dtype)
+            return bk.binary("mul", mask, bk.reshape(g, ctx.values_keep.shape)), None, None
         mask = bk.astype(bk.compare("eq", ctx.x, ctx.values_keep), ctx.x.dtype)
         axes = tuple(range(ctx.x.ndim)) if ctx.axis is None else (ctx.axis,)
         count = bk.sum(mask, axes, keepdim=True)
@@ -68,6 +79,6 @@ class Max(Function):
 
 
 class Min(Max):
-    """min over one axis (or all); the gradient goes to the minimal entries, split evenly on ties."""
+    """min over one axis (or all); ties as in :class:`Max`."""
 
     kind = "min"

@@ -1,0 +1,326 @@
+/*
+ * engine.h -- the C kernel library behind backprop-engine's "c" device.
+ *
+ * Needle-style contract: the caller (Python) owns shapes, strides and dtypes
+ * and checks everything before calling; the kernels see raw buffers, sizes
+ * and strides only, and know nothing of Python.  Usable from any language.
+ *
+ * Conventions for every function below
+ *   - Each kernel exists for float32 (suffix _f32, T = float) and float64
+ *     (suffix _f64, T = double).  The declarations are written out in full so
+ *     that this header needs no macros (cffi parses the CFFI block verbatim).
+ *   - Sizes and strides are int64_t.  Strides count ELEMENTS, not bytes, and
+ *     may be 0 (broadcast) or negative.  A pointer is the address of the
+ *     logical first element (index 0,...,0).
+ *   - ndim is at most ENG_MAX_NDIM (64, as numpy).  ndim == 0 is one element.
+ *     Any dimension may be 0, in which case nothing is read or written.
+ *   - Outputs are contiguous row-major unless stated, and are WRITTEN, never
+ *     accumulated into, unless stated (eng_scatter_add_rows_*, beta in matmul).
+ *   - Outputs must not overlap inputs unless stated (elementwise kernels with
+ *     contiguous operands may work in place: y == x is fine).
+ *   - NaN and inf propagate as IEEE arithmetic does (no fast-math).
+ *
+ * Pseudocode notation: x[i0,...] means the element at
+ *   x + i0*sx[0] + i1*sx[1] + ...   (strides in elements).
+ */
+#ifndef ENGINE_H
+#define ENGINE_H
+
+#include <stdint.h>
+
+#define ENG_MAX_NDIM 64
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* CFFI_BEGIN */
+
+/* ---------------------------------------------------------------- unary --
+ * Elementwise op codes for eng_unary_* / eng_unary_backward_*.
+ *   NEG        y = -x
+ *   EXP        y = exp(x)
+ *   LOG        y = log(x)
+ *   SIGMOID    y = 1/(1+exp(-x)), computed as e=exp(-|x|);
+ *              y = x>=0 ? 1/(1+e) : e/(1+e)   (never overflows)
+ *   TANH       y = tanh(x)
+ *   RELU       y = x > 0 ? x : 0              (NaN stays NaN)
+ *   LEAKY_RELU y = x > 0 ? x : alpha*x
+ *   ELU        y = x > 0 ? x : alpha*(exp(x)-1)
+ *   POW        y = x ** alpha                 (C pow)
+ *   ABS        y = |x|
+ */
+enum {
+    ENG_NEG = 0, ENG_EXP = 1, ENG_LOG = 2, ENG_SIGMOID = 3, ENG_TANH = 4,
+    ENG_RELU = 5, ENG_LEAKY_RELU = 6, ENG_ELU = 7, ENG_POW = 8, ENG_ABS = 9
+};
+
+/* for i in [0, n): y[i] = f_op(x[i]; alpha).  x, y contiguous; y may == x.
+ * alpha is used by LEAKY_RELU (slope), ELU (alpha) and POW (exponent). */
+void eng_unary_f32(int op, int64_t n, const float *x, float *y, float alpha);
+void eng_unary_f64(int op, int64_t n, const double *x, double *y, double alpha);
+
+/* for i in [0, n): gx[i] = gy[i] * f_op'(x[i]); all contiguous, gx may == gy.
+ * x is the forward input, y = f_op(x) the forward output; which one is read:
+ *   NEG        gx = -gy                              (neither)
+ *   EXP        gx = gy * y                           (y)
+ *   LOG        gx = gy / x                           (x)
+ *   SIGMOID    gx = gy * y * (1 - y)                 (y)
+ *   TANH       gx = gy * (1 - y*y)                   (y)
+ *   RELU       gx = x > 0 ? gy : 0                   (x; relu'(0) = 0)
+ *   LEAKY_RELU gx = x > 0 ? gy : alpha*gy            (x)
+ *   ELU        gx = x > 0 ? gy : gy * (y + alpha)    (x and y)
+ *   POW        gx = alpha == 0 ? 0 : gy * alpha * x**(alpha-1)   (x)
+ *   ABS        gx = gy * sign(x), sign(0) = 0        (x)
+ * A pointer that is not read may be NULL. */
+void eng_unary_backward_f32(int op, int64_t n, const float *x, const float *y,
+                            const float *gy, float *gx, float alpha);
+void eng_unary_backward_f64(int op, int64_t n, const double *x, const double *y,
+                            const double *gy, double *gx, double alpha);
+
+/* --------------------------------------------------------------- binary --
+ *   ADD a+b, SUB a-b, MUL a*b, DIV a/b,
+ *   MAXIMUM / MINIMUM: larger / smaller of a and b; NaN if either is NaN
+ *   (like numpy.maximum), POWB: pow(a, b).
+ */
+enum {
+    ENG_ADD = 0, ENG_SUB = 1, ENG_MUL = 2, ENG_DIV = 3,
+    ENG_MAXIMUM = 4, ENG_MINIMUM = 5, ENG_POWB = 6
+};
+
+/* Broadcasting is already resolved by the caller: shape is the output shape
+ * and sa/sb are the input strides over it (0 on broadcast dims).
+ *   for every index I in shape (row-major):  out[flat(I)] = a[I] op b[I]
+ * out is contiguous of `shape`. */
+void eng_binary_f32(int op, int ndim, const int64_t *shape,
+                    const float *a, const int64_t *sa,
+                    const float *b, const int64_t *sb, float *out);
+void eng_binary_f64(int op, int ndim, const int64_t *shape,
+                    const double *a, const int64_t *sa,
+                    const double *b, const int64_t *sb, double *out);
+
+/* Comparisons: out[flat(I)] = (a[I] cmp b[I]) ? 1 : 0, IEEE (NaN: only NE true) */
+enum { ENG_LT = 0, ENG_LE = 1, ENG_GT = 2, ENG_GE = 3, ENG_EQ = 4, ENG_NE = 5 };
+
+void eng_compare_f32(int op, int ndim, const int64_t *shape,
+                     const float *a, const int64_t *sa,
+                     const float *b, const int64_t *sb, uint8_t *out);
+void eng_compare_f64(int op, int ndim, const int64_t *shape,
+                     const double *a, const int64_t *sa,
+                     const double *b, const int64_t *sb, uint8_t *out);
+
+/* out[flat(I)] = c[I] != 0 ? a[I] : b[I]   (strided/broadcast c, a, b) */
+void eng_where_f32(int ndim, const int64_t *shape,
+                   const uint8_t *c, const int64_t *sc,
+                   const float *a, const int64_t *sa,
+                   const float *b, const int64_t *sb, float *out);
+void eng_where_f64(int ndim, const int64_t *shape,
+                   const uint8_t *c, const int64_t *sc,
+                   const double *a, const int64_t *sa,
+                   const double *b, const int64_t *sb, double *out);
+
+/* ---------------------------------------------------------------- copies -- */
+
+/* Strided -> contiguous: out[flat(I)] = x[I] for every I in shape. */
+void eng_copy_f32(int ndim, const int64_t *shape, const float *x, const int64_t *sx, float *out);
+void eng_copy_f64(int ndim, const int64_t *shape, const double *x, const int64_t *sx, double *out);
+
+/* Strided -> contiguous with a dtype change: out[flat(I)] = (double/float) x[I]
+ * (f64 -> f32 rounds to nearest, overflows to +-inf). */
+void eng_cast_f32_f64(int ndim, const int64_t *shape, const float *x, const int64_t *sx, double *out);
+void eng_cast_f64_f32(int ndim, const int64_t *shape, const double *x, const int64_t *sx, float *out);
+
+/* for i in [0, n): out[i] = value */
+void eng_fill_f32(int64_t n, float *out, float value);
+void eng_fill_f64(int64_t n, double *out, double value);
+
+/* ------------------------------------------------------------ reductions --
+ * The reduced axes are the LAST nred of the ndim dims (the caller permutes
+ * shape/strides so).  Let K = shape[0 : ndim-nred] (kept) and
+ * R = shape[ndim-nred : ndim] (reduced).  out is contiguous over K (one
+ * element when nred == ndim); nred == 0 is a plain copy.
+ *
+ * sum:  out[k] = sum over r in R of x[k, r]       (empty R gives 0)
+ *       Accumulated pairwise / in blocks with several accumulators, so the
+ *       float32 error grows like numpy's pairwise sum, not linearly.
+ */
+void eng_sum_f32(int ndim, const int64_t *shape, const float *x, const int64_t *sx,
+                 int nred, float *out);
+void eng_sum_f64(int ndim, const int64_t *shape, const double *x, const int64_t *sx,
+                 int nred, double *out);
+
+/* max:  out[k] = max over r in R of x[k, r]
+ *       arg[k] = flat row-major index r (within R) of the FIRST maximum.
+ *       NaN wins: if the block holds a NaN, out[k] = NaN and arg[k] is the
+ *       index of the first NaN (as numpy.max / numpy.argmax).
+ *       arg may be NULL.  R must not be empty (the caller guarantees it).
+ * min:  the same with "min". */
+void eng_max_f32(int ndim, const int64_t *shape, const float *x, const int64_t *sx,
+                 int nred, float *out, int64_t *arg);
+void eng_max_f64(int ndim, const int64_t *shape, const double *x, const int64_t *sx,
+                 int nred, double *out, int64_t *arg);
+void eng_min_f32(int ndim, const int64_t *shape, const float *x, const int64_t *sx,
+                 int nred, float *out, int64_t *arg);
+void eng_min_f64(int ndim, const int64_t *shape, const double *x, const int64_t *sx,
+                 int nred, double *out, int64_t *arg);
+
+/* ---------------------------------------------------------------- matmul --
+ * for i in [0, batch):
+ *   Ai = A + i*bsa,  Bi = B + i*bsb,  Ci = C + i*bsc   (bsa/bsb may be 0)
+ *   op(Ai) is M x K:  ta == 0: Ai is row-major M x K, row stride lda,
+ *                              op(Ai)[m,k] = Ai[m*lda + k]
+ *                     ta == 1: Ai is row-major K x M, row stride lda,
+ *                              op(Ai)[m,k] = Ai[k*lda + m]   (transpose)
+ *   op(Bi) is K x N:  tb == 0: op(Bi)[k,n] = Bi[k*ldb + n]
+ *                     tb == 1: op(Bi)[k,n] = Bi[n*ldb + k]
+ *   Ci is row-major M x N with row stride ldc:
+ *   Ci[m,n] = sum_k op(Ai)[m,k] * op(Bi)[k,n]  +  beta * Ci[m,n]
+ * beta == 0 means C is not read at all (NaN/garbage in C is overwritten).
+ * K == 0 gives beta*C (zeros when beta == 0).  The C blocks of different
+ * batch entries must not overlap.
+ *
+ * eng_matmul_*: packed, register-blocked, cache-blocked GEMM (AVX2+FMA
+ * micro-kernel chosen at run time when the CPU has it; OpenMP when built
+ * with it).  eng_matmul_naive_*: the plain triple loop, kept as the reference
+ * the tests compare against; same signature and semantics. */
+void eng_matmul_f32(int64_t batch, int64_t M, int64_t N, int64_t K,
+                    const float *A, int64_t lda, int64_t bsa, int ta,
+                    const float *B, int64_t ldb, int64_t bsb, int tb,
+                    float *C, int64_t ldc, int64_t bsc, float beta);
+void eng_matmul_f64(int64_t batch, int64_t M, int64_t N, int64_t K,
+                    const double *A, int64_t lda, int64_t bsa, int ta,
+                    const double *B, int64_t ldb, int64_t bsb, int tb,
+                    double *C, int64_t ldc, int64_t bsc, double beta);
+void eng_matmul_naive_f32(int64_t batch, int64_t M, int64_t N, int64_t K,
+                          const float *A, int64_t lda, int64_t bsa, int ta,
+                          const float *B, int64_t ldb, int64_t bsb, int tb,
+                          float *C, int64_t ldc, int64_t bsc, float beta);
+void eng_matmul_naive_f64(int64_t batch, int64_t M, int64_t N, int64_t K,
+                          const double *A, int64_t lda, int64_t bsa, int ta,
+                          const double *B, int64_t ldb, int64_t bsb, int tb,
+                          double *C, int64_t ldc, int64_t bsc, double beta);
+
+/* ---------------------------------------------------------------- linear --
+ * PyTorch layout, everything contiguous: x (M,K), w (N,K), b (N) or NULL,
+ * y (M,N).  Activations:
+ *   NONE a(z) = z; RELU a(z) = max(z,0); SIGMOID a(z) = 1/(1+exp(-z));
+ *   TANH a(z) = tanh(z). */
+enum { ENG_ACT_NONE = 0, ENG_ACT_RELU = 1, ENG_ACT_SIGMOID = 2, ENG_ACT_TANH = 3 };
+
+/* y[m,n] = act( sum_k x[m,k] * w[n,k] + (b ? b[n] : 0) )
+ * (fast GEMM with the transposed-B flag, then one fused bias+act pass) */
+void eng_linear_forward_f32(int64_t M, int64_t K, int64_t N, const float *x,
+                            const float *w, const float *b, int act, float *y);
+void eng_linear_forward_f64(int64_t M, int64_t K, int64_t N, const double *x,
+                            const double *w, const double *b, int act, double *y);
+
+/* Backward of eng_linear_forward, given y (its output) and gy = dL/dy:
+ *   gpre[m,n] = gy[m,n] * act'(y[m,n])     with act' from the OUTPUT y:
+ *               NONE 1, RELU (y > 0), SIGMOID y(1-y), TANH 1-y^2
+ *   gx[m,k]   = sum_n gpre[m,n] * w[n,k]   (skipped when gx == NULL)
+ *   gw[n,k]   = sum_m gpre[m,n] * x[m,k]
+ *   gb[n]     = sum_m gpre[m,n]            (skipped when gb == NULL)
+ * gpre is (M,N) scratch owned by the caller (it may be gy itself: then gy
+ * is overwritten with gpre).  All outputs are written, not accumulated. */
+void eng_linear_backward_f32(int64_t M, int64_t K, int64_t N, const float *x,
+                             const float *w, const float *y, const float *gy, int act,
+                             float *gpre, float *gx, float *gw, float *gb);
+void eng_linear_backward_f64(int64_t M, int64_t K, int64_t N, const double *x,
+                             const double *w, const double *y, const double *gy, int act,
+                             double *gpre, double *gx, double *gw, double *gb);
+
+/* --------------------------------------------------------------- softmax --
+ * Along the last axis of a contiguous (rows, cols) block, max-subtracted:
+ *   mx = max_j x[r,j];  s = sum_j exp(x[r,j] - mx)
+ *   log == 0: y[r,j] = exp(x[r,j] - mx) / s
+ *   log == 1: y[r,j] = x[r,j] - mx - log(s)
+ * A row of all -inf gives NaN (as PyTorch).  y may == x. */
+void eng_softmax_f32(int64_t rows, int64_t cols, const float *x, float *y, int log);
+void eng_softmax_f64(int64_t rows, int64_t cols, const double *x, double *y, int log);
+
+/* Backward, from the forward OUTPUT y and gy:
+ *   log == 0: gx[r,j] = y[r,j] * (gy[r,j] - sum_i gy[r,i]*y[r,i])
+ *   log == 1: gx[r,j] = gy[r,j] - exp(y[r,j]) * sum_i gy[r,i]     */
+void eng_softmax_backward_f32(int64_t rows, int64_t cols, const float *y,
+                              const float *gy, float *gx, int log);
+void eng_softmax_backward_f64(int64_t rows, int64_t cols, const double *y,
+                              const double *gy, double *gx, int log);
+
+/* --------------------------------------------------------- cross entropy --
+ * logits (rows, cols) contiguous; target[r] in [0, cols) (checked by caller).
+ *   loss[r] = logsumexp_j(logits[r,j]) - logits[r, target[r]]     (stable) */
+void eng_cross_entropy_f32(int64_t rows, int64_t cols, const float *logits,
+                           const int64_t *target, float *loss);
+void eng_cross_entropy_f64(int64_t rows, int64_t cols, const double *logits,
+                           const int64_t *target, double *loss);
+
+/*   glogits[r,j] = gloss[r] * (softmax(logits[r])_j - (j == target[r])) */
+void eng_cross_entropy_backward_f32(int64_t rows, int64_t cols, const float *logits,
+                                    const int64_t *target, const float *gloss,
+                                    float *glogits);
+void eng_cross_entropy_backward_f64(int64_t rows, int64_t cols, const double *logits,
+                                    const int64_t *target, const double *gloss,
+                                    double *glogits);
+
+/* ------------------------------------------------------------ optimizers --
+ * In place over n contiguous parameters, torch.optim semantics.
+ * SGD, for each i:
+ *   d = g[i];  if (weight_decay != 0) d = d + weight_decay * p[i]
+ *   if (momentum != 0):
+ *       buf[i] = first ? d : momentum*buf[i] + (1 - dampening)*d
+ *       d = nesterov ? d + momentum*buf[i] : buf[i]
+ *   p[i] = p[i] - lr*d
+ * buf may be NULL when momentum == 0. */
+void eng_sgd_f32(int64_t n, float *p, const float *g, float *buf, float lr, float momentum,
+                 float dampening, float weight_decay, int nesterov, int first);
+void eng_sgd_f64(int64_t n, double *p, const double *g, double *buf, double lr, double momentum,
+                 double dampening, double weight_decay, int nesterov, int first);
+
+/* Adam (L2 penalty added to the gradient, not AdamW), step >= 1:
+ *   bc1 = 1 - beta1^step;  bc2 = 1 - beta2^step   (in double)
+ *   for each i:
+ *     d = g[i];  if (weight_decay != 0) d = d + weight_decay * p[i]
+ *     m[i] = m[i] + (1 - beta1) * (d - m[i])      (= beta1*m + (1-beta1)*d,
+ *                                                   torch's lerp form)
+ *     v[i] = beta2 * v[i] + (1 - beta2) * d * d
+ *     denom = sqrt(v[i]) / sqrt(bc2) + eps
+ *     p[i] = p[i] - (lr / bc1) * m[i] / denom      */
+void eng_adam_f32(int64_t n, float *p, const float *g, float *m, float *v, float lr,
+                  float beta1, float beta2, float eps, float weight_decay, int64_t step);
+void eng_adam_f64(int64_t n, double *p, const double *g, double *m, double *v, double lr,
+                  double beta1, double beta2, double eps, double weight_decay, int64_t step);
+
+/* ------------------------------------------------------ gather / scatter --
+ * src, dst are contiguous (rows, rowlen); idx[i] >= 0 and in range (checked
+ * by the caller).
+ *   gather:      for i in [0, nidx): dst[i, :] = src[idx[i], :]
+ *   scatter_add: for i in [0, nidx): dst[idx[i], :] += src[i, :]
+ *                (ACCUMULATES into dst; repeated indices add up, in order) */
+void eng_gather_rows_f32(int64_t nidx, int64_t rowlen, const int64_t *idx,
+                         const float *src, float *dst);
+void eng_gather_rows_f64(int64_t nidx, int64_t rowlen, const int64_t *idx,
+                         const double *src, double *dst);
+void eng_scatter_add_rows_f32(int64_t nidx, int64_t rowlen, const int64_t *idx,
+                              const float *src, float *dst);
+void eng_scatter_add_rows_f64(int64_t nidx, int64_t rowlen, const int64_t *idx,
+                              const double *src, double *dst);
+
+/* --------------------------------------------------------------- runtime --
+ * eng_num_threads: threads the kernels will use (omp_get_max_threads(), or
+ *   1 without OpenMP).
+ * eng_set_num_threads: n >= 1 sets it (omp_set_num_threads); no-op without
+ *   OpenMP.
+ * eng_build_info: a static string naming the GEMM micro-kernel chosen at
+ *   run time and whether OpenMP is compiled in, e.g.
+ *   "gemm: avx2+fma (runtime dispatch); openmp: yes". */
+int eng_num_threads(void);
+void eng_set_num_threads(int n);
+const char *eng_build_info(void);
+
+/* CFFI_END */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ENGINE_H */

@@ -1,0 +1,70 @@
+/*
+ * internal.h -- helpers shared by the kernel files; not part of the public API.
+ */
+#ifndef ENGINE_INTERNAL_H
+#define ENGINE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "engine.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* Element counts above which elementwise loops go parallel (when built with
+ * OpenMP).  Below it the fork/join costs more than it saves. */
+#define ENG_PAR_MIN_ELEMS ((int64_t)1 << 15)
+
+/* Pragma helper: ENG_OMP(parallel for if(n > X)) expands to nothing without
+ * OpenMP, so every file compiles cleanly either way. */
+#ifdef _OPENMP
+#define ENG_PRAGMA(x) _Pragma(#x)
+#define ENG_OMP(x) ENG_PRAGMA(omp x)
+#else
+#define ENG_OMP(x)
+#endif
+
+/* ------------------------------------------------------------ N-d iterator --
+ * Up to ENG_ITER_MAX_OPS strided inputs walked together with a contiguous
+ * output of the same shape.  eng_iter_init drops size-1 dims and merges
+ * neighbouring dims that are contiguous with each other in every operand, so
+ * that, e.g., two contiguous arrays become one flat loop.
+ */
+#define ENG_ITER_MAX_OPS 3
+
+typedef struct {
+    int nd;                     /* collapsed ndim, >= 1 */
+    int nops;
+    int64_t size;               /* total elements; 0 means no work */
+    int64_t shape[ENG_MAX_NDIM];
+    int64_t stride[ENG_ITER_MAX_OPS][ENG_MAX_NDIM];
+} eng_iter;
+
+void eng_iter_init(eng_iter *it, int ndim, const int64_t *shape, int nops,
+                   const int64_t *const *strides);
+
+/* A segment: n elements; operand k starts at element offset off[k] and moves
+ * by it->stride[k][it->nd-1]; the output starts at out_off, contiguous. */
+typedef void (*eng_seg_fn)(void *ctx, int64_t n, const int64_t *off, int64_t out_off);
+
+/* Calls fn over the whole iteration space, in parallel when it is large. */
+void eng_iter_run(const eng_iter *it, eng_seg_fn fn, void *ctx);
+
+/* Collapse one strided operand (used by the reductions): drops size-1 dims
+ * and merges mergeable neighbours; returns the new ndim (0 for a single
+ * element).  *size receives the element count. */
+int eng_collapse1(int ndim, const int64_t *shape, const int64_t *st,
+                  int64_t *oshape, int64_t *ost, int64_t *size);
+
+/* ------------------------------------------------------------ GEMM hooks -- */
+/* 1 when the AVX2+FMA micro-kernels are in use, else 0 (generic C). */
+int eng_gemm_uses_avx2(void);
+/* Tests: force the portable micro-kernel (1) or go back to auto (0). */
+void eng_gemm_force_generic(int on);
+
+/* Column sums used by linear backward: out[j] = sum_i x[i*ld + j]. */
+void eng_colsum_f32(int64_t rows, int64_t cols, const float *x, int64_t ld, float *out);
+void eng_colsum_f64(int64_t rows, int64_t cols, const double *x, int64_t ld, double *out);
+
+#endif /* ENGINE_INTERNAL_H */

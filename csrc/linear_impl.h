@@ -1,0 +1,62 @@
+/* linear_impl.h -- body of linear.c for one dtype (see tmpl_begin.h). */
+#include "tmpl_begin.h"
+
+void FN(eng_linear_forward)(int64_t M, int64_t K, int64_t N, const T *x, const T *w,
+                            const T *b, int act, T *y)
+{
+    if (M <= 0 || N <= 0)
+        return;
+    /* y = x @ w^T : op(B) = w^T with w stored (N, K)  ->  tb = 1 */
+    FN(eng_matmul)(1, M, N, K, x, K, 0, 0, w, K, 0, 1, y, N, 0, 0);
+    /* fused bias + activation, one pass over y */
+    ENG_OMP(parallel for schedule(static) if(M * N > ENG_PAR_MIN_ELEMS))
+    for (int64_t m = 0; m < M; m++) {
+        T *restrict row = y + m * N;
+        if (b)
+            for (int64_t n = 0; n < N; n++) row[n] += b[n];
+        switch (act) {
+        case ENG_ACT_RELU:
+            for (int64_t n = 0; n < N; n++) row[n] = row[n] <= 0 ? (T)0 : row[n];
+            break;
+        case ENG_ACT_SIGMOID:
+            for (int64_t n = 0; n < N; n++) {
+                T z = row[n], e = LM(exp)(-LM(fabs)(z));
+                row[n] = z >= 0 ? 1 / (1 + e) : e / (1 + e);
+            }
+            break;
+        case ENG_ACT_TANH:
+            for (int64_t n = 0; n < N; n++) row[n] = LM(tanh)(row[n]);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+void FN(eng_linear_backward)(int64_t M, int64_t K, int64_t N, const T *x, const T *w,
+                             const T *y, const T *gy, int act, T *gpre, T *gx, T *gw, T *gb)
+{
+    /* gpre = gy * act'(y), act' read from the output y */
+    const int64_t MN = M * N;
+    ENG_OMP(parallel for schedule(static) if(MN > ENG_PAR_MIN_ELEMS))
+    for (int64_t i = 0; i < MN; i++) {
+        T g = gy[i], v;
+        switch (act) {
+        case ENG_ACT_RELU:    g = y[i] > 0 ? g : (T)0; break;
+        case ENG_ACT_SIGMOID: v = y[i]; g = g * (v * (1 - v)); break;
+        case ENG_ACT_TANH:    v = y[i]; g = g * (1 - v * v); break;
+        default:              break;
+        }
+        gpre[i] = g;
+    }
+    /* gx (M,K) = gpre (M,N) @ w (N,K) */
+    if (gx)
+        FN(eng_matmul)(1, M, K, N, gpre, N, 0, 0, w, K, 0, 0, gx, K, 0, 0);
+    /* gw (N,K) = gpre^T @ x : op(A) = gpre^T, gpre stored (M,N) -> ta = 1 */
+    FN(eng_matmul)(1, N, K, M, gpre, N, 0, 1, x, K, 0, 0, gw, K, 0, 0);
+    /* gb (N) = column sums of gpre */
+    if (gb)
+        FN(eng_colsum)(M, N, gpre, N, gb);
+}
+
+#include "tmpl_end.h"

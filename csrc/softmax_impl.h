@@ -1,0 +1,109 @@
+/* softmax_impl.h -- body of softmax.c for one dtype (see tmpl_begin.h). */
+#include "tmpl_begin.h"
+
+/* max of a row; NaN if the row holds a NaN */
+static T FN(row_max)(const T *x, int64_t n)
+{
+    T mx = x[0];
+    for (int64_t j = 1; j < n; j++) {
+        T v = x[j];
+        if (v > mx || v != v)
+            mx = v;
+        if (mx != mx)
+            break;
+    }
+    return mx;
+}
+
+/* logsumexp of a row, max-subtracted; a row of all -inf gives NaN */
+static T FN(row_lse)(const T *x, int64_t n, T *mx_out)
+{
+    T mx = FN(row_max)(x, n);
+    T s = 0;
+    for (int64_t j = 0; j < n; j++)
+        s += LM(exp)(x[j] - mx);
+    *mx_out = mx;
+    return mx + LM(log)(s);
+}
+
+void FN(eng_softmax)(int64_t rows, int64_t cols, const T *x, T *y, int use_log)
+{
+    if (cols <= 0)
+        return;
+    ENG_OMP(parallel for schedule(static) if(rows * cols > ENG_PAR_MIN_ELEMS))
+    for (int64_t r = 0; r < rows; r++) {
+        const T *xr = x + r * cols;
+        T *yr = y + r * cols;
+        T mx = FN(row_max)(xr, cols);
+        if (use_log) {
+            T s = 0;
+            for (int64_t j = 0; j < cols; j++)
+                s += LM(exp)(xr[j] - mx);
+            T shift = mx + LM(log)(s);
+            for (int64_t j = 0; j < cols; j++)
+                yr[j] = xr[j] - shift;
+        } else {
+            T s = 0;
+            for (int64_t j = 0; j < cols; j++) {
+                T e = LM(exp)(xr[j] - mx);
+                yr[j] = e;
+                s += e;
+            }
+            T inv = 1 / s;
+            for (int64_t j = 0; j < cols; j++)
+                yr[j] *= inv;
+        }
+    }
+}
+
+void FN(eng_softmax_backward)(int64_t rows, int64_t cols, const T *y, const T *gy, T *gx,
+                              int use_log)
+{
+    ENG_OMP(parallel for schedule(static) if(rows * cols > ENG_PAR_MIN_ELEMS))
+    for (int64_t r = 0; r < rows; r++) {
+        const T *yr = y + r * cols, *gr = gy + r * cols;
+        T *out = gx + r * cols;
+        T s = 0;
+        if (use_log) {
+            for (int64_t j = 0; j < cols; j++) s += gr[j];
+            for (int64_t j = 0; j < cols; j++) out[j] = gr[j] - LM(exp)(yr[j]) * s;
+        } else {
+            for (int64_t j = 0; j < cols; j++) s += gr[j] * yr[j];
+            for (int64_t j = 0; j < cols; j++) out[j] = yr[j] * (gr[j] - s);
+        }
+    }
+}
+
+void FN(eng_cross_entropy)(int64_t rows, int64_t cols, const T *logits, const int64_t *target,
+                           T *loss)
+{
+    ENG_OMP(parallel for schedule(static) if(rows * cols > ENG_PAR_MIN_ELEMS))
+    for (int64_t r = 0; r < rows; r++) {
+        const T *xr = logits + r * cols;
+        T mx;
+        T lse = FN(row_lse)(xr, cols, &mx);
+        loss[r] = lse - xr[target[r]];
+    }
+}
+
+void FN(eng_cross_entropy_backward)(int64_t rows, int64_t cols, const T *logits,
+                                    const int64_t *target, const T *gloss, T *glogits)
+{
+    ENG_OMP(parallel for schedule(static) if(rows * cols > ENG_PAR_MIN_ELEMS))
+    for (int64_t r = 0; r < rows; r++) {
+        const T *xr = logits + r * cols;
+        T *gr = glogits + r * cols;
+        T mx = FN(row_max)(xr, cols), s = 0;
+        for (int64_t j = 0; j < cols; j++) {
+            T e = LM(exp)(xr[j] - mx);
+            gr[j] = e;
+            s += e;
+        }
+        const T scale = gloss[r] / s;
+        for (int64_t j = 0; j < cols; j++)
+            gr[j] *= scale;
+        gr[target[r]] -= gloss[r];
+    }
+}
+
+#include "tmpl_end.h"

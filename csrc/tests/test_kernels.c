@@ -1,0 +1,70 @@
+/*
+ * test_kernels.c -- unit tests for every kernel in engine.h, float32 and
+ * float64, on edge shapes.  Build and run with `make -C csrc test`.
+ * Prints "N passed, M failed" last and exits non-zero on any failure.
+ */
+#include "test_common.h"
+
+int g_pass, g_fail;
+
+#define ENG_DTYPE 32
+#include "test_impl.h"
+#define ENG_DTYPE 64
+#include "test_impl.h"
+
+static void test_runtime(void)
+{
+    CHECK(eng_num_threads() >= 1, "eng_num_threads");
+    CHECK(eng_build_info() != NULL && strstr(eng_build_info(), "gemm") != NULL, "build info");
+    printf("build: %s\n", eng_build_info());
+}
+
+static void test_cast(void)
+{
+    uint64_t seed = 99;
+    const int64_t shape[3] = {3, 5, 7};
+    for (int mode = 0; mode < 5; mode++) {
+        int64_t st[3], base;
+        int64_t len = make_layout(3, shape, mode, &seed, st, &base);
+        double *xd = malloc(len * sizeof(double));
+        float *xf = malloc(len * sizeof(float));
+        for (int64_t i = 0; i < len; i++) { xd[i] = rnd(&seed) * 1e3; xf[i] = (float)xd[i]; }
+        float of[105];
+        double od[105];
+        eng_cast_f64_f32(3, shape, xd + base, st, of);
+        eng_cast_f32_f64(3, shape, xf + base, st, od);
+        int ok1 = 1, ok2 = 1;
+        for (int64_t f = 0; f < 105; f++) {
+            int64_t o = base + off_of(f, 3, shape, st);
+            ok1 &= of[f] == (float)xd[o];
+            ok2 &= od[f] == (double)xf[o];
+        }
+        CHECK(ok1, "cast f64->f32 mode %d", mode);
+        CHECK(ok2, "cast f32->f64 mode %d", mode);
+        free(xd);
+        free(xf);
+    }
+    double big = 1e300;
+    float r;
+    eng_cast_f64_f32(0, NULL, &big, NULL, &r);
+    CHECK(isinf(r) && r > 0, "cast overflow to inf");
+}
+
+int main(void)
+{
+    test_runtime();
+    test_cast();
+    for (int generic = 0; generic <= 1; generic++) {
+        eng_gemm_force_generic(generic);
+        printf("gemm micro-kernel: %s\n", eng_gemm_uses_avx2() ? "avx2+fma" : "portable");
+        test_gemm_f32();
+        test_gemm_f64();
+        test_linear_f32();
+        test_linear_f64();
+    }
+    eng_gemm_force_generic(0);
+    test_all_f32();
+    test_all_f64();
+    printf("%d passed, %d failed\n", g_pass, g_fail);
+    return g_fail != 0;
+}

@@ -1,0 +1,491 @@
+"""``engine.nn.functional`` (``F``): layers and losses as plain functions, with PyTorch's signatures.
+
+Each function checks its inputs (shapes, dtypes, label ranges) and names what was wrong,
+then calls one fused op from ``engine.ops`` where there is one: ``linear`` is one node
+(``x W^T + b`` and its activation), ``cross_entropy`` is one node (log-sum-exp and the
+``softmax - one_hot`` gradient). The rarer options (class weights, ``ignore_index``, label
+smoothing, probability targets) are composed from ``log_softmax`` and indexing.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from engine import dtypes
+from engine.errors import DTypeError, EngineTypeError, EngineValueError, ShapeError
+from engine.ops import elementwise as _ew
+from engine.ops import neural as _nn
+from engine.tensor import Tensor
+from engine.tensor import log_softmax as _log_softmax
+from engine.tensor import softmax as _softmax
+
+_REDUCTIONS = ("mean", "sum", "none")
+_FUSED_ACTIVATIONS = (None, "relu", "sigmoid", "tanh")
+
+
+def _check_tensor(op: str, name: str, x: object) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise EngineTypeError(f"{op}: {name} must be a tensor, got {type(x).__name__}")
+    return x
+
+
+def _check_reduction(op: str, reduction: str) -> str:
+    if reduction not in _REDUCTIONS:
+        raise EngineValueError(f"{op}: reduction={reduction!r} is not valid; use 'mean', 'sum' or 'none'")
+    return reduction
+
+
+def _check_floating(op: str, name: str, x: Tensor) -> None:
+    if not x.dtype.is_floating_point:
+        raise DTypeError(f"{op}: {name} must be a floating point tensor, got {x.dtype.name}; convert it with .float()")
+
+
+def _check_same_dtype(op: str, input: Tensor, target: Tensor) -> None:  # noqa: A002 - PyTorch's name
+    if input.dtype != target.dtype:
+        raise DTypeError(
+            f"{op}: input and target must have the same dtype, got input {input.dtype.name} and target "
+            f"{target.dtype.name}; convert the target with .to({input.dtype.name})"
+        )
+
+
+def _check_device(op: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
+    if input._backend is not target._backend:
+        from engine.errors import DeviceError
+
+        raise DeviceError(
+            f"{op}: input is on {input.device} but target is on {target.device}; move them to one device with .to()"
+        )
+
+
+# ---- layers ---------------------------------------------------------------------------------------
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None, activation: str | None = None) -> Tensor:  # noqa: A002
+    """y = act(x W^T + b) for x (..., in), W (out, in), b (out,): one fused node.
+
+    dx = d pre W, dW = d pre^T x, db = column sums of d pre, where d pre = dy * act'(y).
+    Leading dimensions of x are flattened into rows for the kernel and restored after;
+    a 1-D x is one row. ``activation`` (one of None, 'relu', 'sigmoid', 'tanh') is an
+    engine extension used by ``Sequential`` to fuse a Linear with its activation.
+    """
+    _check_tensor("linear", "input", input)
+    _check_tensor("linear", "weight", weight)
+    if activation not in _FUSED_ACTIVATIONS:
+        raise EngineValueError(f"linear: activation {activation!r} is not fused; use None, 'relu', 'sigmoid' or 'tanh'")
+    if weight.ndim != 2:
+        raise ShapeError(f"linear: weight must be 2-D (out_features, in_features), got shape {tuple(weight.shape)}")
+    out_features, in_features = weight.shape
+    if input.ndim == 0 or input.shape[-1] != in_features:
+        raise ShapeError(
+            f"linear: input shape {tuple(input.shape)} does not fit weight shape {tuple(weight.shape)}; "
+            f"the input's last dimension must be in_features={in_features}"
+        )
+    if bias is not None:
+        _check_tensor("linear", "bias", bias)
+        if tuple(bias.shape) != (out_features,):
+            raise ShapeError(
+                f"linear: bias must have shape ({out_features},) for weight {tuple(weight.shape)}, "
+                f"got {tuple(bias.shape)}"
+            )
+    for name, t in (("input", input), ("bias", bias)):
+        if t is not None and t.dtype != weight.dtype:
+            raise DTypeError(
+                f"linear: {name} is {t.dtype.name} but weight is {weight.dtype.name}; they must have the same dtype "
+                f"(convert the {name} with .to({weight.dtype.name}) or the model with .to({t.dtype.name}))"
+            )
+    lead = tuple(input.shape[:-1])
+    rows = input.reshape(-1, in_features) if input.ndim != 2 else input
+    # The kernels read compact row-major buffers (DESIGN.md: Python owns strides).
+    out = _nn.Linear.apply(rows.contiguous(), weight.contiguous(), bias, activation)
+    return out if input.ndim == 2 else out.reshape(*lead, out_features)
+
+
+def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """max(0, x);  d/dx = 1 for x > 0, else 0."""
+    return _check_tensor("relu", "input", input).relu()
+
+
+def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    """1 / (1 + e^-x);  d/dx = s (1 - s)."""
+    return _check_tensor("sigmoid", "input", input).sigmoid()
+
+
+def tanh(input: Tensor) -> Tensor:  # noqa: A002
+    """tanh x;  d/dx = 1 - tanh^2."""
+    return _check_tensor("tanh", "input", input).tanh()
+
+
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x for x > 0, else slope x;  d/dx = 1 or slope."""
+    x = _check_tensor("leaky_relu", "input", input)
+    _check_floating("leaky_relu", "input", x)
+    return _ew.LeakyRelu.apply(x, float(negative_slope))
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """x for x > 0, else alpha (e^x - 1);  d/dx = 1 or y + alpha."""
+    x = _check_tensor("elu", "input", input)
+    _check_floating("elu", "input", x)
+    return _ew.Elu.apply(x, float(alpha))
+
+
+def _implicit_dim(op: str, ndim: int) -> int:
+    """PyTorch's legacy choice when ``dim`` is left out: 0 for 0-, 1- and 3-d input, else 1."""
+    warnings.warn(
+        f"{op}: implicit dimension choice is deprecated; pass dim= explicitly", UserWarning, stacklevel=3
+    )
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Tensor, dim: int | None = None, dtype: object = None) -> Tensor:  # noqa: A002
+    """e^(x_i - max) / sum_j e^(x_j - max) along ``dim``;  ds = s (g - sum(g s))."""
+    x = _check_tensor("softmax", "input", input)
+    x = x if dtype is None else x.to(dtype)
+    return _softmax(x, _implicit_dim("softmax", x.ndim) if dim is None else dim)
+
+
+def log_softmax(input: Tensor, dim: int | None = None, dtype: object = None) -> Tensor:  # noqa: A002
+    """x - max - log sum e^(x - max) along ``dim``;  dx = g - softmax(x) sum(g)."""
+    x = _check_tensor("log_softmax", "input", input)
+    x = x if dtype is None else x.to(dtype)
+    return _log_softmax(x, _implicit_dim("log_softmax", x.ndim) if dim is None else dim)
+
+
+def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:  # noqa: A002
+    """Zero each element with probability p and scale the rest by 1 / (1 - p) (only when training)."""
+    if not 0.0 <= p <= 1.0:
+        raise EngineValueError(f"dropout: probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    from engine.random import generator
+
+    keep = generator().random(tuple(input.shape)) >= p
+    mask = (keep / (1.0 - p)).astype(input._data.dtype)
+    return input * input._like(input._backend.from_numpy(mask))
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """An int64 tensor of shape ``(*tensor.shape, num_classes)`` with a 1 at each label (no gradient)."""
+    t = _check_tensor("one_hot", "tensor", tensor)
+    if t.dtype != dtypes.int64:
+        raise DTypeError(f"one_hot: expects an int64 (long) tensor of class labels, got {t.dtype.name}")
+    labels = t._backend.to_numpy(t._data)
+    if num_classes == -1:
+        if labels.size == 0:
+            raise EngineValueError("one_hot: can't infer the number of classes from an empty tensor; pass num_classes")
+        num_classes = int(labels.max()) + 1
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        bad = int(labels.min() if labels.min() < 0 else labels.max())
+        raise EngineValueError(
+            f"one_hot: label {bad} is out of range for {num_classes} classes (valid: 0 to {num_classes - 1})"
+        )
+    out = (labels[..., None] == np.arange(num_classes)).astype(np.int64)
+    return t._like(t._backend.from_numpy(out))
+
+
+# ---- losses ---------------------------------------------------------------------------------------
+
+def _pair(op: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
+    _check_tensor(op, "input", input)
+    _check_tensor(op, "target", target)
+    _check_device(op, input, target)
+    _check_floating(op, "input", input)
+    _check_same_dtype(op, input, target)
+
+
+def _broadcastable(op: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
+    try:
+        np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
+    except ValueError:
+        raise ShapeError(
+            f"{op}: input shape {tuple(input.shape)} and target shape {tuple(target.shape)} do not broadcast; "
+            "give them the same shape"
+        ) from None
+
+
+def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """mean (x - y)^2 (or the sum, or per element);  d/dx = 2 (x - y) / n. Shapes broadcast."""
+    _pair("mse_loss", input, target)
+    _broadcastable("mse_loss", input, target)
+    return _nn.MSE.apply(input, target, reduction=_check_reduction("mse_loss", reduction))
+
+
+def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """mean |x - y|;  d/dx = sign(x - y) / n. Shapes broadcast."""
+    _pair("l1_loss", input, target)
+    _broadcastable("l1_loss", input, target)
+    return _nn.L1.apply(input, target, reduction=_check_reduction("l1_loss", reduction))
+
+
+def _same_shape(op: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
+    if tuple(input.shape) != tuple(target.shape):
+        raise ShapeError(
+            f"{op}: target shape {tuple(target.shape)} must equal input shape {tuple(input.shape)}; "
+            "reshape the target (e.g. y.view(-1, 1) or y.squeeze())"
+        )
+
+
+def _weighted(op: str, per_item: Tensor, weight: Tensor | None, reduction: str) -> Tensor:
+    """Multiply per-item losses by ``weight`` (broadcast) and reduce (mean over the items)."""
+    if weight is not None:
+        _check_tensor(op, "weight", weight)
+        _broadcastable(op, per_item, weight)
+        per_item = per_item * weight
+    if reduction == "none":
+        return per_item
+    return per_item.sum() if reduction == "sum" else per_item.mean()
+
+
+def binary_cross_entropy(
+    input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean"  # noqa: A002
+) -> Tensor:
+    """-(y log p + (1 - y) log(1 - p)), each log clamped at -100;  d/dp = (p - y) / (p (1 - p)).
+
+    ``input`` holds probabilities (apply sigmoid first, or use binary_cross_entropy_with_logits).
+    """
+    op = "binary_cross_entropy"
+    _pair(op, input, target)
+    _same_shape(op, input, target)
+    reduction = _check_reduction(op, reduction)
+    if input.numel():
+        bk = input._backend
+        low = float(bk.to_numpy(bk.min(input._data, None, arg=False)[0]))
+        high = float(bk.to_numpy(bk.max(input._data, None, arg=False)[0]))
+        if not (low >= 0.0 and high <= 1.0):  # also catches NaN
+            bad = low if not low >= 0.0 else high
+            raise EngineValueError(
+                f"{op}: all elements of input should be between 0 and 1, found {bad}; apply sigmoid first "
+                "or use binary_cross_entropy_with_logits"
+            )
+    if weight is None:
+        return _nn.BinaryCrossEntropy.apply(input, target, reduction=reduction)
+    return _weighted(op, _nn.BinaryCrossEntropy.apply(input, target, reduction="none"), weight, reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    weight: Tensor | None = None,
+    reduction: str = "mean",
+    pos_weight: Tensor | None = None,
+) -> Tensor:
+    """max(z, 0) - z y + log(1 + e^-|z|) = BCE(sigmoid(z), y), stable for any z;  d/dz = sigmoid(z) - y."""
+    op = "binary_cross_entropy_with_logits"
+    _pair(op, input, target)
+    _same_shape(op, input, target)
+    reduction = _check_reduction(op, reduction)
+    if pos_weight is not None:
+        # loss = (1 - y) z + (1 + (w - 1) y) softplus(-z), softplus(-z) = relu(-z) + log(1 + e^-|z|)
+        _check_tensor(op, "pos_weight", pos_weight)
+        _broadcastable(op, input, pos_weight)
+        softplus_neg = (-input).relu() + (1.0 + (-input.abs()).exp()).log()
+        per_item = (1.0 - target) * input + (1.0 + (pos_weight - 1.0) * target) * softplus_neg
+        return _weighted(op, per_item, weight, reduction)
+    if weight is None:
+        return _nn.BinaryCrossEntropyWithLogits.apply(input, target, reduction=reduction)
+    return _weighted(op, _nn.BinaryCrossEntropyWithLogits.apply(input, target, reduction="none"), weight, reduction)
+
+
+def _class_rows(op: str, input: Tensor, target: Tensor) -> tuple[Tensor, Tensor, tuple]:
+    """Logits as rows (N, C) and labels (N,): class dim moved last for (N, C, d1, ...) input.
+
+    Returns the rows, the labels and the shape per-item losses have under reduction='none'.
+    """
+    if input.ndim == 0:
+        raise ShapeError(f"{op}: input must have a class dimension, got a 0-d tensor")
+    if input.ndim == 1:
+        if target.ndim != 0:
+            raise ShapeError(
+                f"{op}: for 1-D input of shape {tuple(input.shape)} (one sample) the target must be a 0-d label, "
+                f"got shape {tuple(target.shape)}"
+            )
+        return input.reshape(1, -1), target.reshape(1), ()
+    expected = (input.shape[0],) + tuple(input.shape[2:])
+    if tuple(target.shape) != expected:
+        raise ShapeError(
+            f"{op}: expected target of shape {expected} (one class label per sample) for input of shape "
+            f"{tuple(input.shape)}, got target shape {tuple(target.shape)}"
+        )
+    if input.ndim == 2:
+        return input, target, expected
+    classes = input.shape[1]
+    moved = input.permute(0, *range(2, input.ndim), 1).reshape(-1, classes)
+    return moved, target.reshape(-1), expected
+
+
+def _check_labels(op: str, labels: Tensor, classes: int, ignore_index: int) -> bool:
+    """Every label in [0, C) or equal to ``ignore_index``; returns whether any is ignored."""
+    values = labels._backend.to_numpy(labels._data)
+    ignored = values == ignore_index
+    valid = values[~ignored]
+    if valid.size and (valid.min() < 0 or valid.max() >= classes):
+        bad = int(valid.min() if valid.min() < 0 else valid.max())
+        raise EngineValueError(
+            f"{op}: target {bad} is out of bounds for {classes} classes (valid: 0 to {classes - 1})"
+        )
+    return bool(ignored.any())
+
+
+def _check_label_dtype(op: str, target: Tensor) -> None:
+    if target.dtype != dtypes.int64:
+        raise DTypeError(
+            f"{op}: class-label targets must be int64 (long), got {target.dtype.name}; use target.long(), "
+            "or float targets of the input's shape for class probabilities"
+        )
+
+
+def _check_class_weight(op: str, weight: Tensor | None, classes: int, dtype) -> None:
+    if weight is None:
+        return
+    _check_tensor(op, "weight", weight)
+    if tuple(weight.shape) != (classes,):
+        raise ShapeError(f"{op}: weight must have shape ({classes},) (one per class), got {tuple(weight.shape)}")
+    if weight.dtype != dtype:
+        raise DTypeError(f"{op}: weight is {weight.dtype.name} but input is {dtype.name}; they must match")
+
+
+def _nll_rows(
+    logp: Tensor, labels: Tensor, weight: Tensor | None, ignore_index: int, reduction: str, shape: tuple
+) -> Tensor:
+    """-w[t_r] logp[r, t_r] per row; ``mean`` divides by the sum of the weights of the rows kept."""
+    n = logp.shape[0]
+    values = labels._backend.to_numpy(labels._data)
+    keep = values != ignore_index
+    safe = np.where(keep, values, 0)  # an ignored label picks column 0 and is then multiplied by 0
+    picked = logp[np.arange(n), safe]
+    scale = keep.astype(logp._data.dtype)
+    if weight is not None:
+        scale = scale * weight._backend.to_numpy(weight._data)[safe]
+    per_item = -picked * logp._like(logp._backend.from_numpy(np.ascontiguousarray(scale)))
+    if reduction == "none":
+        return per_item.reshape(shape)
+    total = per_item.sum()
+    if reduction == "sum":
+        return total
+    return total / float(scale.sum())  # 0/0 = nan when every row is ignored, as in PyTorch
+
+
+def nll_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    weight: Tensor | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+) -> Tensor:
+    """-logp[r, t_r] averaged over rows, for log-probabilities (N, C) (``log_softmax`` output)."""
+    op = "nll_loss"
+    _check_tensor(op, "input", input)
+    _check_tensor(op, "target", target)
+    _check_device(op, input, target)
+    _check_floating(op, "input", input)
+    _check_label_dtype(op, target)
+    reduction = _check_reduction(op, reduction)
+    rows, labels, shape = _class_rows(op, input, target)
+    classes = rows.shape[1]
+    _check_labels(op, labels, classes, ignore_index)
+    _check_class_weight(op, weight, classes, input.dtype)
+    return _nll_rows(rows, labels, weight, ignore_index, reduction, shape)
+
+
+def cross_entropy(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    weight: Tensor | None = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """logsumexp(z) - z[t] per sample, averaged: softmax and negative log-likelihood in one node.
+
+    d loss / dz = softmax(z) - one_hot(t) (divided by N for the mean). ``input`` is raw scores
+    (N, C), (C,) or (N, C, d1, ...); ``target`` is int64 labels in [0, C), or float class
+    probabilities of the input's shape.
+    """
+    op = "cross_entropy"
+    _check_tensor(op, "input", input)
+    _check_tensor(op, "target", target)
+    _check_device(op, input, target)
+    _check_floating(op, "input", input)
+    reduction = _check_reduction(op, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise EngineValueError(f"{op}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
+    classes = input.shape[1] if input.ndim >= 2 else input.shape[0] if input.ndim == 1 else 0
+    _check_class_weight(op, weight, classes, input.dtype)
+    if target.dtype.is_floating_point:
+        return _cross_entropy_probs(op, input, target, weight, reduction, label_smoothing)
+    _check_label_dtype(op, target)
+    rows, labels, shape = _class_rows(op, input, target)
+    any_ignored = _check_labels(op, labels, classes, ignore_index)
+    if weight is None and not any_ignored and label_smoothing == 0.0:
+        loss = _nn.CrossEntropy.apply(rows, labels.contiguous(), reduction=reduction)
+        return loss.reshape(shape) if reduction == "none" else loss
+    logp = _log_softmax(rows, 1)
+    nll = _nll_rows(logp, labels, weight, ignore_index, reduction, shape)
+    if label_smoothing == 0.0:
+        return nll
+    # Smoothing mixes in the uniform distribution: (1 - e) nll + e mean_c(-w_c logp_c).
+    values = labels._backend.to_numpy(labels._data)
+    keep = logp._like(logp._backend.from_numpy((values != ignore_index).astype(logp._data.dtype)))
+    spread = -(logp * weight).sum(dim=1) if weight is not None else -logp.sum(dim=1)
+    smooth = spread * keep / classes
+    if reduction == "none":
+        smooth = smooth.reshape(shape)
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    else:
+        kept_weight = keep if weight is None else keep * weight[logp._backend.to_numpy(labels._data).clip(0)]
+        smooth = smooth.sum() / kept_weight.sum()
+    return nll * (1.0 - label_smoothing) + smooth * label_smoothing
+
+
+def _cross_entropy_probs(
+    op: str, input: Tensor, target: Tensor, weight: Tensor | None, reduction: str, label_smoothing: float  # noqa: A002
+) -> Tensor:
+    """-sum_c w_c y_c log softmax(z)_c per sample, for targets that are class probabilities."""
+    _check_same_dtype(op, input, target)
+    if tuple(target.shape) != tuple(input.shape):
+        raise ShapeError(
+            f"{op}: float targets are class probabilities and must have the input's shape {tuple(input.shape)}, "
+            f"got {tuple(target.shape)}; for class labels pass an int64 tensor"
+        )
+    class_dim = 1 if input.ndim >= 2 else 0
+    classes = input.shape[class_dim]
+    if label_smoothing:
+        target = target * (1.0 - label_smoothing) + label_smoothing / classes
+    logp = _log_softmax(input, class_dim)
+    terms = logp * target
+    if weight is not None:
+        shape = [1] * input.ndim
+        shape[class_dim] = classes
+        terms = terms * weight.reshape(*shape)
+    per_item = -terms.sum(dim=class_dim)
+    if reduction == "none":
+        return per_item
+    if reduction == "sum":
+        return per_item.sum()
+    # PyTorch divides by the number of samples (not by C), whatever the weights.
+    return per_item.sum() / float(max(math.prod(per_item.shape), 1))
+
+
+__all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "dropout",
+    "elu",
+    "l1_loss",
+    "leaky_relu",
+    "linear",
+    "log_softmax",
+    "mse_loss",
+    "nll_loss",
+    "one_hot",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "tanh",
+]

@@ -1,0 +1,5 @@
+"""``engine.utils``: ``engine.utils.data`` holds datasets and the DataLoader."""
+
+from engine.utils import data
+
+__all__ = ["data"]
