@@ -9,6 +9,7 @@ from engine.backends import Device, set_default_device
 from engine.backends import device as _device_of
 from engine.creation import (
     BoolTensor,
+    ByteTensor,
     DoubleTensor,
     FloatTensor,
     LongTensor,

@@ -133,6 +133,15 @@ def DoubleTensor(*data) -> Tensor:  # noqa: N802
     return tensor(data[0] if data else [], dtype=float64)
 
 
+def ByteTensor(*data) -> Tensor:  # noqa: N802
+    """uint8 data (``ByteTensor([True, False])`` holds 1 and 0), as in PyTorch."""
+    from engine.dtypes import uint8
+
+    if data and all(isinstance(d, int) and not isinstance(d, bool) for d in data):
+        return zeros(*data, dtype=uint8)
+    return tensor(data[0] if data else [], dtype=uint8)
+
+
 def BoolTensor(*data) -> Tensor:  # noqa: N802
     from engine.dtypes import bool_
 

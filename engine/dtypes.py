@@ -1,4 +1,4 @@
-"""Tensor dtypes: ``engine.float32`` (the default), ``float64``, ``int64``, ``bool``."""
+"""Tensor dtypes: ``engine.float32`` (the default), ``float64``, ``int64``, ``uint8``, ``bool``."""
 
 from __future__ import annotations
 
@@ -27,12 +27,13 @@ class DType:
 float32 = DType("float32", np.float32)
 float64 = DType("float64", np.float64)
 int64 = DType("int64", np.int64)
+uint8 = DType("uint8", np.uint8)
 bool_ = DType("bool", np.bool_)
 
-_BY_NUMPY = {d.np: d for d in (float32, float64, int64, bool_)}
+_BY_NUMPY = {d.np: d for d in (float32, float64, int64, uint8, bool_)}
 _BY_NAME = {
     "float32": float32, "float": float32, "float64": float64, "double": float64,
-    "int64": int64, "long": int64, "bool": bool_,
+    "int64": int64, "long": int64, "uint8": uint8, "bool": bool_,
 }
 _NUMPY_PROMOTE = {  # numpy kinds we accept and the dtype they become
     "f": float32, "i": int64, "u": int64, "b": bool_,
@@ -73,6 +74,6 @@ def from_numpy_dtype(npd: np.dtype) -> DType:
 
 
 def result_dtype(a: DType, b: DType) -> DType:
-    """PyTorch's promotion for two tensors: bool < int64 < float32 < float64."""
-    order = (bool_, int64, float32, float64)
+    """PyTorch's promotion for two tensors: bool < uint8 < int64 < float32 < float64."""
+    order = (bool_, uint8, int64, float32, float64)
     return a if order.index(a) >= order.index(b) else b

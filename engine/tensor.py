@@ -317,6 +317,7 @@ class Tensor:
                 "float32": "engine.FloatTensor",
                 "float64": "engine.DoubleTensor",
                 "int64": "engine.LongTensor",
+                "uint8": "engine.ByteTensor",
                 "bool": "engine.BoolTensor",
             }[self.dtype.name]
         return self.to(dtype)

@@ -125,8 +125,8 @@ def tensor_repr(t) -> str:
 
     if t._device.type != default_device_name():  # as PyTorch omits its default "cpu"
         suffix.append(f"device='{t._device.type}'")
-    if array.dtype == np.float64:
-        suffix.append("dtype=engine.float64")
+    if array.dtype in (np.float64, np.uint8):
+        suffix.append(f"dtype=engine.{array.dtype.name}")
     elif array.size == 0 and array.dtype == np.int64:
         suffix.append("dtype=engine.int64")
     if t.grad_fn is not None:

@@ -26,7 +26,10 @@ except ImportError as exc:  # pragma: no cover - depends on the build
         "install a C compiler and reinstall with `pip install -e .`, or use device='numpy'"
     ) from exc
 
-_FLOATS = {np.dtype(np.float32): ("f32", "float *"), np.dtype(np.float64): ("f64", "double *")}
+_FLOATS = {
+    np.dtype(np.float32): ("f32", "float *", "float[]"),
+    np.dtype(np.float64): ("f64", "double *", "double[]"),
+}
 _UNARY_CODE = {name: i for i, name in enumerate(UNARY)}
 _BINARY_CODE = {name: i for i, name in enumerate(BINARY)}
 _COMPARE_CODE = {name: i for i, name in enumerate(COMPARE)}
@@ -34,17 +37,29 @@ _ACT_CODE = {name: i for i, name in enumerate(ACTIVATIONS)}
 _NULL = ffi.NULL
 
 
+_KERNELS: dict = {}
+
+
 def _kernel(name: str, dtype: np.dtype):
-    """``lib.eng_<name>_f32`` or ``_f64`` for ``dtype``."""
-    return getattr(lib, f"eng_{name}_{_FLOATS[dtype][0]}")
+    """``lib.eng_<name>_f32`` or ``_f64`` for ``dtype`` (looked up once)."""
+    key = (name, dtype)
+    fn = _KERNELS.get(key)
+    if fn is None:
+        fn = _KERNELS[key] = getattr(lib, f"eng_{name}_{_FLOATS[dtype][0]}")
+    return fn
 
 
 def _ptr(array: np.ndarray):
     """A typed pointer to the first logical element (strided arrays too)."""
+    if array.flags.c_contiguous:
+        # from_buffer is the fast path, and the pointer keeps the array alive while in use.
+        return ffi.from_buffer(_FLOATS[array.dtype][2], array, require_writable=False)
     return ffi.cast(_FLOATS[array.dtype][1], array.ctypes.data)
 
 
 def _cptr(array: np.ndarray, ctype: str):
+    if array.flags.c_contiguous:
+        return ffi.cast(ctype, ffi.from_buffer(array, require_writable=False))
     return ffi.cast(ctype, array.ctypes.data)
 
 
@@ -64,7 +79,10 @@ def _strides_arg(array: np.ndarray, shape: tuple) -> object:
 
 
 def _is_float(*arrays) -> bool:
-    return all(isinstance(a, np.ndarray) and a.dtype in _FLOATS for a in arrays)
+    for a in arrays:
+        if a.__class__ is not np.ndarray or a.dtype not in _FLOATS:
+            return False
+    return True
 
 
 class CBackend(NumpyBackend):
