@@ -12,6 +12,7 @@ with ``Value``), then one pass from the output down, summing gradients per node.
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 from engine.autograd import topological_order
@@ -76,6 +77,8 @@ class Function:
             result.requires_grad = True
             ctx.inputs = args
             ctx.needs_input_grad = tuple(isinstance(a, _Tensor) and a.requires_grad for a in args)
+            # The nodes that made the inputs: the edges backward's topological order walks.
+            ctx.parents = tuple(a.grad_fn for a in args if isinstance(a, _Tensor) and a.grad_fn is not None)
             result.grad_fn = ctx
         return result
 
@@ -91,8 +94,7 @@ class Function:
         return f"<{self.name()}>"
 
 
-def _parent_nodes(node: Function) -> list[Function]:
-    return [a.grad_fn for a in node.inputs if getattr(a, "grad_fn", None) is not None]
+_parent_nodes = attrgetter("parents")
 
 
 def run_backward(root, gradient) -> None:

@@ -78,6 +78,25 @@ def _strides_arg(array: np.ndarray, shape: tuple) -> object:
     return ffi.new("int64_t[]", strides or [0])
 
 
+# Stride arrays for the flat fast path: one contiguous run, or one repeated element.
+_UNIT_STRIDE = ffi.new("int64_t[1]", [1])
+_ZERO_STRIDE = ffi.new("int64_t[1]", [0])
+
+
+def _flat_layout(a: np.ndarray, b: np.ndarray):
+    """(output shape, a's stride, b's stride) when both operands can be walked as one flat
+    run (same shape and compact, or one of them a single element); None otherwise."""
+    if a.shape == b.shape:
+        if a.flags.c_contiguous and b.flags.c_contiguous:
+            return a.shape, _UNIT_STRIDE, _UNIT_STRIDE
+        return None
+    if b.size == 1 and b.ndim <= a.ndim and a.flags.c_contiguous:
+        return a.shape, _UNIT_STRIDE, _ZERO_STRIDE
+    if a.size == 1 and a.ndim <= b.ndim and b.flags.c_contiguous:
+        return b.shape, _ZERO_STRIDE, _UNIT_STRIDE
+    return None
+
+
 def _is_float(*arrays) -> bool:
     for a in arrays:
         if a.__class__ is not np.ndarray or a.dtype not in _FLOATS:
@@ -156,18 +175,26 @@ class CBackend(NumpyBackend):
         return out
 
     def _broadcast(self, a: np.ndarray, b: np.ndarray) -> tuple:
-        shape = a.shape if a.shape == b.shape else np.broadcast_shapes(a.shape, b.shape)
-        return shape, _shape_arg(shape), _strides_arg(a, shape), _strides_arg(b, shape)
+        """(out shape, ndim, C shape, a strides, b strides) for a two-operand kernel."""
+        flat = _flat_layout(a, b)
+        if flat is not None:
+            shape, sa, sb = flat
+            size = 1
+            for n in shape:
+                size *= n
+            return shape, 1, ffi.new("int64_t[1]", [size]), sa, sb
+        shape = np.broadcast_shapes(a.shape, b.shape)
+        return shape, len(shape), _shape_arg(shape), _strides_arg(a, shape), _strides_arg(b, shape)
 
     def binary(self, op: str, a, b) -> np.ndarray:
         like = a if isinstance(a, np.ndarray) else b
         a, b = self._operand(a, like), self._operand(b, like)
         if not _is_float(a, b) or a.dtype != b.dtype:
             return super().binary(op, a, b)
-        shape, cshape, sa, sb = self._broadcast(a, b)
+        shape, ndim, cshape, sa, sb = self._broadcast(a, b)
         out = np.empty(shape, a.dtype)
         if out.size:
-            _kernel("binary", a.dtype)(_BINARY_CODE[op], len(shape), cshape, _ptr(a), sa, _ptr(b), sb, _ptr(out))
+            _kernel("binary", a.dtype)(_BINARY_CODE[op], ndim, cshape, _ptr(a), sa, _ptr(b), sb, _ptr(out))
         return out
 
     def compare(self, op: str, a, b) -> np.ndarray:
@@ -175,11 +202,11 @@ class CBackend(NumpyBackend):
         a, b = self._operand(a, like), self._operand(b, like)
         if not _is_float(a, b) or a.dtype != b.dtype:
             return super().compare(op, a, b)
-        shape, cshape, sa, sb = self._broadcast(a, b)
+        shape, ndim, cshape, sa, sb = self._broadcast(a, b)
         out = np.empty(shape, np.bool_)
         if out.size:
             _kernel("compare", a.dtype)(
-                _COMPARE_CODE[op], len(shape), cshape, _ptr(a), sa, _ptr(b), sb, _cptr(out, "uint8_t *")
+                _COMPARE_CODE[op], ndim, cshape, _ptr(a), sa, _ptr(b), sb, _cptr(out, "uint8_t *")
             )
         return out
 

@@ -60,7 +60,9 @@ class NumpyBackend:
         return np.zeros(shape, dtype)
 
     def full(self, shape: tuple, value: float, dtype: np.dtype) -> np.ndarray:
-        return np.full(shape, value, dtype)
+        out = np.empty(shape, dtype)  # np.full's Python wrapper costs more than this for small arrays
+        out.fill(value)
+        return out
 
     def contiguous(self, x: np.ndarray) -> np.ndarray:
         """A C-contiguous copy (or ``x`` itself when it already is)."""
@@ -227,7 +229,7 @@ class NumpyBackend:
                 buf *= momentum
                 buf += (1 - dampening) * d
             d = d + momentum * buf if nesterov else buf
-        if p.dtype == np.float32 and p.size <= 65536:
+        if p.dtype == np.float32 and p.size <= 4096:
             # PyTorch's p.add_(d, alpha=-lr) rounds p - lr*d once (a fused multiply-add). The float32 product is
             # exact in float64, so one rounding back to float32 gives torch's bits (the lectures' logs, to the digit).
             # Big tensors skip the float64 round trip: it would cost more than the matmuls around it.

@@ -62,6 +62,27 @@ def _check_device(op: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
 
 # ---- layers ---------------------------------------------------------------------------------------
 
+def _linear_fast_path_ok(input, weight, bias, activation) -> bool:  # noqa: A002
+    """True for the common case that needs no reshaping or copying: 2-D compact input and
+    weight of one dtype and device, fitting shapes. (A train step of a small MLP is mostly
+    Python overhead, so the hot path checks the raw arrays once instead of calling
+    properties.) Everything else goes through the full checks below."""
+    if not (isinstance(input, Tensor) and isinstance(weight, Tensor)):
+        return False
+    x, w = input._data, weight._data
+    if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[1] or x.dtype != w.dtype:
+        return False
+    if input._backend is not weight._backend or activation not in _FUSED_ACTIVATIONS:
+        return False
+    if not (x.flags.c_contiguous and w.flags.c_contiguous):
+        return False
+    if bias is not None:
+        b = bias._data
+        if b.shape != (w.shape[0],) or b.dtype != w.dtype or bias._backend is not weight._backend:
+            return False
+    return True
+
+
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None, activation: str | None = None) -> Tensor:  # noqa: A002
     """y = act(x W^T + b) for x (..., in), W (out, in), b (out,): one fused node.
 
@@ -70,6 +91,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None, activation
     a 1-D x is one row. ``activation`` (one of None, 'relu', 'sigmoid', 'tanh') is an
     engine extension used by ``Sequential`` to fuse a Linear with its activation.
     """
+    if _linear_fast_path_ok(input, weight, bias, activation):
+        return _nn.Linear.apply(input, weight, bias, activation)
     _check_tensor("linear", "input", input)
     _check_tensor("linear", "weight", weight)
     if activation not in _FUSED_ACTIVATIONS:
@@ -190,6 +213,11 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
 # ---- losses ---------------------------------------------------------------------------------------
 
 def _pair(op: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
+    if (
+        isinstance(input, Tensor) and isinstance(target, Tensor) and input._backend is target._backend
+        and input._data.dtype == target._data.dtype and input._data.dtype.kind == "f"
+    ):
+        return  # the common case, checked on the raw arrays (losses run every step)
     _check_tensor(op, "input", input)
     _check_tensor(op, "target", target)
     _check_device(op, input, target)
@@ -198,6 +226,8 @@ def _pair(op: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
 
 
 def _broadcastable(op: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
+    if input._data.shape == target._data.shape:
+        return
     try:
         np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
     except ValueError:

@@ -108,7 +108,7 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                if p.grad._backend is not p._backend or tuple(p.grad.shape) != tuple(p.shape):
+                if p.grad._backend is not p._backend or p.grad._data.shape != p._data.shape:
                     raise GradError(
                         f"{self._name()}: the gradient of a parameter of shape {tuple(p.shape)} on {p.device} "
                         f"has shape {tuple(p.grad.shape)} on {p.grad.device}; they must match"
