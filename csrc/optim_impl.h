@@ -15,7 +15,9 @@ void FN(eng_sgd)(int64_t n, T *restrict p, const T *restrict g, T *restrict buf,
             buf[i] = bi;
             d = nesterov ? d + momentum * bi : bi;
         }
-        p[i] = p[i] - lr * d;
+        /* PyTorch's p.add_(d, alpha=-lr) rounds p - lr*d once; for float32 the product is
+         * exact in double, so one rounding back matches it (and the numpy reference). */
+        p[i] = (T)((double)p[i] - (double)lr * (double)d);
     }
 }
 

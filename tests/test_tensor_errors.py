@@ -154,12 +154,12 @@ def _on_fake_device(values) -> Tensor:
 
 def test_mixing_devices_operator_path():
     with raises(engine.DeviceError, ValueError, "add", "numpy", "fake", ".to(device)"):
-        engine.ones(2) + _on_fake_device([1.0, 2.0])
+        engine.ones(2, device="numpy") + _on_fake_device([1.0, 2.0])
 
 
 def test_mixing_devices_function_path():
     with raises(engine.DeviceError, ValueError, "matmul", "numpy", "fake"):
-        linalg.MatMul.apply(engine.ones(2, 2), _on_fake_device([[1.0, 2.0], [3.0, 4.0]]))
+        linalg.MatMul.apply(engine.ones(2, 2, device="numpy"), _on_fake_device([[1.0, 2.0], [3.0, 4.0]]))
 
 
 @pytest.mark.skipif(len(DEVICES) < 2, reason="needs two devices")

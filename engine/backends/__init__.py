@@ -88,9 +88,15 @@ _default = {"name": None}
 
 
 def default_device_name() -> str:
-    """Where new tensors go when no device is given: ``set_default_device``, else ``"cpu"``."""
+    """Where new tensors go when no device is given: ``set_default_device``, else ``"cpu"``
+    (the C library when it is built, as PyTorch's default is its CPU device).
+
+    ``ENGINE_DEFAULT_DEVICE`` (e.g. ``numpy``) overrides it for a whole process.
+    """
     if _default["name"] is None:
-        _default["name"] = "numpy"
+        import os
+
+        _default["name"] = resolve_name(os.environ.get("ENGINE_DEFAULT_DEVICE", "cpu"))
     return _default["name"]
 
 
