@@ -4,6 +4,7 @@
  */
 #include <math.h>
 #include "internal.h"
+#include "vmath.h"
 
 #define ENG_DTYPE 32
 #include "linear_impl.h"

@@ -19,10 +19,7 @@ void FN(eng_linear_forward)(int64_t M, int64_t K, int64_t N, const T *x, const T
             for (int64_t n = 0; n < N; n++) row[n] = row[n] <= 0 ? (T)0 : row[n];
             break;
         case ENG_ACT_SIGMOID:
-            for (int64_t n = 0; n < N; n++) {
-                T z = row[n], e = LM(exp)(-LM(fabs)(z));
-                row[n] = z >= 0 ? 1 / (1 + e) : e / (1 + e);
-            }
+            for (int64_t n = 0; n < N; n++) row[n] = LM(eng_sigmoid)(row[n]);  /* vmath.h */
             break;
         case ENG_ACT_TANH:
             for (int64_t n = 0; n < N; n++) row[n] = LM(tanh)(row[n]);

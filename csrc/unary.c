@@ -3,6 +3,7 @@
  */
 #include <math.h>
 #include "internal.h"
+#include "vmath.h"
 
 #define ENG_DTYPE 32
 #include "unary_impl.h"

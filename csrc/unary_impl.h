@@ -1,10 +1,23 @@
 /* unary_impl.h -- body of unary.c for one dtype (see tmpl_begin.h). */
 #include "tmpl_begin.h"
 
+/* exp that vectorises for float32 (vmath.h); libm's for float64. */
+#if T_IS_F32
+#define VEXP(v) eng_vexpf(v)
+#else
+#define VEXP(v) exp(v)
+#endif
+
+/* x > 0 ? a : b, with a and b already evaluated (so the loop vectorises). */
+#define select_pos(xv, a, b) FN(select_pos_)((xv), (a), (b))
+static inline T FN(select_pos_)(T xv, T a, T b)
+{
+    return xv > 0 ? a : b;
+}
+
 static inline T FN(sigmoid)(T x)
 {
-    T e = LM(exp)(-LM(fabs)(x));            /* in (0, 1]: never overflows */
-    return x >= 0 ? 1 / (1 + e) : e / (1 + e);
+    return LM(eng_sigmoid)(x);              /* vmath.h: eng_sigmoidf / eng_sigmoid */
 }
 
 /* One loop per op, so each one vectorises on its own. */
@@ -20,7 +33,7 @@ void FN(eng_unary)(int op, int64_t n, const T *x, T *y, T alpha)
 {
     switch (op) {
     case ENG_NEG:        UNARY_LOOP(-v)
-    case ENG_EXP:        UNARY_LOOP(LM(exp)(v))
+    case ENG_EXP:        UNARY_LOOP(VEXP(v))
     case ENG_LOG:        UNARY_LOOP(LM(log)(v))
     case ENG_SIGMOID:    UNARY_LOOP(FN(sigmoid)(v))
     case ENG_TANH:       UNARY_LOOP(LM(tanh)(v))
@@ -50,9 +63,11 @@ void FN(eng_unary_backward)(int op, int64_t n, const T *x, const T *y, const T *
     case ENG_LOG:        BACKWARD_LOOP(gy[i] / x[i])
     case ENG_SIGMOID:    BACKWARD_LOOP(gy[i] * (y[i] * (1 - y[i])))
     case ENG_TANH:       BACKWARD_LOOP(gy[i] * (1 - y[i] * y[i]))
-    case ENG_RELU:       BACKWARD_LOOP(x[i] > 0 ? gy[i] : (T)0)
-    case ENG_LEAKY_RELU: BACKWARD_LOOP(x[i] > 0 ? gy[i] : alpha * gy[i])
-    case ENG_ELU:        BACKWARD_LOOP(x[i] > 0 ? gy[i] : gy[i] * (y[i] + alpha))
+    /* Both sides are loaded before the select: a load inside one arm of ?: is a
+     * conditional load, which keeps the loop from vectorising. */
+    case ENG_RELU:       BACKWARD_LOOP(select_pos(x[i], gy[i], (T)0))
+    case ENG_LEAKY_RELU: BACKWARD_LOOP(select_pos(x[i], gy[i], alpha * gy[i]))
+    case ENG_ELU:        BACKWARD_LOOP(select_pos(x[i], gy[i], gy[i] * (y[i] + alpha)))
     case ENG_POW:
         if (alpha == 0) {                   /* d/dx x**0 = 0 (as PyTorch) */
             BACKWARD_LOOP((T)0)
@@ -63,5 +78,7 @@ void FN(eng_unary_backward)(int op, int64_t n, const T *x, const T *y, const T *
     }
 }
 #undef BACKWARD_LOOP
+#undef VEXP
+#undef select_pos
 
 #include "tmpl_end.h"
