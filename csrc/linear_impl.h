@@ -33,19 +33,24 @@ void FN(eng_linear_forward)(int64_t M, int64_t K, int64_t N, const T *x, const T
 void FN(eng_linear_backward)(int64_t M, int64_t K, int64_t N, const T *x, const T *w,
                              const T *y, const T *gy, int act, T *gpre, T *gx, T *gw, T *gb)
 {
-    /* gpre = gy * act'(y), act' read from the output y */
+    /* gpre = gy * act'(y), act' read from the output y. One loop per activation, with
+     * both operands loaded before the select, so each loop vectorises (a switch or a
+     * conditional load inside the loop would keep it scalar and branchy). */
     const int64_t MN = M * N;
-    ENG_OMP(parallel for schedule(static) if(MN > ENG_PAR_MIN_ELEMS))
-    for (int64_t i = 0; i < MN; i++) {
-        T g = gy[i], v;
-        switch (act) {
-        case ENG_ACT_RELU:    g = y[i] > 0 ? g : (T)0; break;
-        case ENG_ACT_SIGMOID: v = y[i]; g = g * (v * (1 - v)); break;
-        case ENG_ACT_TANH:    v = y[i]; g = g * (1 - v * v); break;
-        default:              break;
-        }
-        gpre[i] = g;
+#define GPRE_LOOP(expr)                                                    \
+    ENG_OMP(parallel for schedule(static) if(MN > ENG_PAR_MIN_ELEMS))      \
+    for (int64_t i = 0; i < MN; i++) {                                     \
+        T g = gy[i], v = y[i];                                             \
+        gpre[i] = (expr);                                                  \
+    }                                                                      \
+    break;
+    switch (act) {
+    case ENG_ACT_RELU:    GPRE_LOOP(v > 0 ? g : (T)0)
+    case ENG_ACT_SIGMOID: GPRE_LOOP(g * (v * (1 - v)))
+    case ENG_ACT_TANH:    GPRE_LOOP(g * (1 - v * v))
+    default:              GPRE_LOOP(((void)v, g))
     }
+#undef GPRE_LOOP
     /* gx (M,K) = gpre (M,N) @ w (N,K) */
     if (gx)
         FN(eng_matmul)(1, M, K, N, gpre, N, 0, 0, w, K, 0, 0, gx, K, 0, 0);

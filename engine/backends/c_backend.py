@@ -52,14 +52,15 @@ def _kernel(name: str, dtype: np.dtype):
 def _ptr(array: np.ndarray):
     """A typed pointer to the first logical element (strided arrays too)."""
     if array.flags.c_contiguous:
-        # from_buffer is the fast path, and the pointer keeps the array alive while in use.
-        return ffi.from_buffer(_FLOATS[array.dtype][2], array, require_writable=False)
+        # from_buffer is the fast path (keyword arguments would triple its cost), and the
+        # pointer keeps the array alive while in use. Read-only arrays are accepted.
+        return ffi.from_buffer(_FLOATS[array.dtype][2], array)
     return ffi.cast(_FLOATS[array.dtype][1], array.ctypes.data)
 
 
 def _cptr(array: np.ndarray, ctype: str):
     if array.flags.c_contiguous:
-        return ffi.cast(ctype, ffi.from_buffer(array, require_writable=False))
+        return ffi.cast(ctype, ffi.from_buffer(array))
     return ffi.cast(ctype, array.ctypes.data)
 
 
@@ -77,6 +78,9 @@ def _strides_arg(array: np.ndarray, shape: tuple) -> object:
             strides[lead + i] = array.strides[i] // item
     return ffi.new("int64_t[]", strides or [0])
 
+
+_MATMUL = {np.dtype(np.float32): lib.eng_matmul_f32, np.dtype(np.float64): lib.eng_matmul_f64}
+_BINARY = {np.dtype(np.float32): lib.eng_binary_f32, np.dtype(np.float64): lib.eng_binary_f64}
 
 # Stride arrays for the flat fast path: one contiguous run, or one repeated element.
 _UNIT_STRIDE = ffi.new("int64_t[1]", [1])
@@ -186,7 +190,44 @@ class CBackend(NumpyBackend):
         shape = np.broadcast_shapes(a.shape, b.shape)
         return shape, len(shape), _shape_arg(shape), _strides_arg(a, shape), _strides_arg(b, shape)
 
+    def _flat_binary(self, op: str, a, b):
+        """The hot case of ``binary`` with the least Python: a compact float array and a
+        second operand that is either a compact array of the same shape and dtype or a
+        single number. Returns None when the general path is needed."""
+        if a.__class__ is not np.ndarray:
+            if b.__class__ is not np.ndarray:
+                return None
+            a, b, swapped = b, a, True
+        else:
+            swapped = False
+        dtype = a.dtype
+        info = _FLOATS.get(dtype)
+        if info is None or not a.flags.c_contiguous:
+            return None
+        array_type = info[2]
+        if b.__class__ is np.ndarray:
+            if b.dtype != dtype or b.shape != a.shape or not b.flags.c_contiguous:
+                return None
+            pb, sb = ffi.from_buffer(array_type, b), _UNIT_STRIDE
+        elif isinstance(b, (float, int, np.floating)) and not isinstance(b, bool):
+            pb, sb = ffi.new(array_type[:-2] + "[1]", [b]), _ZERO_STRIDE
+        else:
+            return None
+        out = np.empty(a.shape, dtype)
+        n = out.size
+        if n:
+            pa, po = ffi.from_buffer(array_type, a), ffi.from_buffer(array_type, out)
+            shape = ffi.new("int64_t[1]", [n])
+            if swapped:
+                _BINARY[dtype](_BINARY_CODE[op], 1, shape, pb, sb, pa, _UNIT_STRIDE, po)
+            else:
+                _BINARY[dtype](_BINARY_CODE[op], 1, shape, pa, _UNIT_STRIDE, pb, sb, po)
+        return out
+
     def binary(self, op: str, a, b) -> np.ndarray:
+        fast = self._flat_binary(op, a, b)
+        if fast is not None:
+            return fast
         like = a if isinstance(a, np.ndarray) else b
         a, b = self._operand(a, like), self._operand(b, like)
         if not _is_float(a, b) or a.dtype != b.dtype:
@@ -245,6 +286,15 @@ class CBackend(NumpyBackend):
         if not _is_float(x):
             return super().sum(x, axes, keepdim)
         axes = tuple(range(x.ndim)) if axes is None else tuple(axes)
+        if len(axes) == x.ndim and x.flags.c_contiguous:
+            # Everything, of a compact array: one flat run (the loss reductions, every step).
+            out = np.empty((1,) * x.ndim if keepdim else (), x.dtype)
+            array_type = _FLOATS[x.dtype][2]
+            _kernel("sum", x.dtype)(
+                1, ffi.new("int64_t[1]", [x.size]), ffi.from_buffer(array_type, x), _UNIT_STRIDE, 1,
+                ffi.from_buffer(array_type, out),
+            )
+            return out
         kept, cshape, cstrides = self._reduce_layout(x, axes)
         out = np.empty([x.shape[i] for i in kept], x.dtype)
         if out.size:
@@ -304,6 +354,27 @@ class CBackend(NumpyBackend):
         return np.ascontiguousarray(m), max(cols, 1), transposed
 
     def matmul(self, a: np.ndarray, b: np.ndarray, transpose_a: bool = False, transpose_b: bool = False):
+        dtype = a.dtype
+        info = _FLOATS.get(dtype)
+        if (
+            info is not None and b.dtype == dtype and a.ndim == 2 and b.ndim == 2
+            and a.flags.c_contiguous and b.flags.c_contiguous
+        ):
+            # The common case with as little Python as possible: at n <= 128 the call
+            # overhead, not the kernel, decides how we compare with numpy.
+            m, k = (a.shape[1], a.shape[0]) if transpose_a else a.shape
+            kb, n = (b.shape[1], b.shape[0]) if transpose_b else b.shape
+            if k != kb:
+                raise EngineValueError(f"matmul: inner sizes differ ({k} and {kb})")
+            out = np.empty((m, n), dtype)
+            if m and n:
+                array_type = info[2]
+                _MATMUL[dtype](
+                    1, m, n, k, ffi.from_buffer(array_type, a), a.shape[1] or 1, 0, transpose_a,
+                    ffi.from_buffer(array_type, b), b.shape[1] or 1, 0, transpose_b,
+                    ffi.from_buffer(array_type, out), n, 0, 0.0,
+                )
+            return out
         if not _is_float(a, b) or a.dtype != b.dtype:
             return super().matmul(a, b, transpose_a, transpose_b)
         m = a.shape[-1] if transpose_a else a.shape[-2]
