@@ -228,27 +228,25 @@ class CBackend(NumpyBackend):
         fast = self._flat_binary(op, a, b)
         if fast is not None:
             return fast
-        like = a if isinstance(a, np.ndarray) else b
-        a, b = self._operand(a, like), self._operand(b, like)
-        if not _is_float(a, b) or a.dtype != b.dtype:
-            return super().binary(op, a, b)
-        shape, ndim, cshape, sa, sb = self._broadcast(a, b)
-        out = np.empty(shape, a.dtype)
-        if out.size:
-            _kernel("binary", a.dtype)(_BINARY_CODE[op], ndim, cshape, _ptr(a), sa, _ptr(b), sb, _ptr(out))
-        return out
+        out = self._broadcasting("binary", _BINARY_CODE[op], a, b, None)
+        return super().binary(op, a, b) if out is None else out
 
     def compare(self, op: str, a, b) -> np.ndarray:
+        out = self._broadcasting("compare", _COMPARE_CODE[op], a, b, np.bool_)
+        return super().compare(op, a, b) if out is None else out
+
+    def _broadcasting(self, kernel: str, code: int, a, b, out_dtype):
+        """Run a two-operand broadcasting kernel (``binary`` or ``compare``); None when the
+        operands are not two floats of one dtype (the numpy reference handles those)."""
         like = a if isinstance(a, np.ndarray) else b
         a, b = self._operand(a, like), self._operand(b, like)
         if not _is_float(a, b) or a.dtype != b.dtype:
-            return super().compare(op, a, b)
+            return None
         shape, ndim, cshape, sa, sb = self._broadcast(a, b)
-        out = np.empty(shape, np.bool_)
+        out = np.empty(shape, out_dtype or a.dtype)
         if out.size:
-            _kernel("compare", a.dtype)(
-                _COMPARE_CODE[op], ndim, cshape, _ptr(a), sa, _ptr(b), sb, _cptr(out, "uint8_t *")
-            )
+            out_ptr = _cptr(out, "uint8_t *") if out_dtype is np.bool_ else _ptr(out)
+            _kernel(kernel, a.dtype)(code, ndim, cshape, _ptr(a), sa, _ptr(b), sb, out_ptr)
         return out
 
     def where(self, cond, a, b) -> np.ndarray:

@@ -219,14 +219,9 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget every parameter's gradient (None), or fill it with zeros when ``set_to_none=False``."""
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                p.grad = p.grad.detach()
-                p.grad._backend.fill(p.grad._data, 0)
+        from engine.optim.optimizer import zero_grads
+
+        zero_grads(self.parameters(), set_to_none)
 
     # ---- devices and dtypes -----------------------------------------------------------------
     def to(self, *args: Any, **kwargs: Any) -> Module:

@@ -139,50 +139,49 @@ class BinaryCrossEntropyWithLogits(Function):
         return bk.binary("mul", scale, slope), gy
 
 
-class MSE(Function):
+class _DifferenceLoss(Function):
+    """A loss of ``d = a - b`` item by item, reduced: subclasses give the per-item loss and its
+    slope. d loss / da = scale * slope(d), d loss / db = -that, each unbroadcast to its input."""
+
+    @classmethod
+    def forward(cls, ctx, a, b, reduction="mean"):
+        bk = ctx.backend
+        diff = bk.binary("sub", a, b)
+        ctx.diff, ctx.shapes, ctx.reduction = diff, (a.shape, b.shape), reduction
+        return _reduce(bk, cls.per_item(bk, diff), reduction)
+
+    @classmethod
+    def backward(cls, ctx, g):
+        from engine.ops.elementwise import unbroadcast
+
+        bk, diff = ctx.backend, ctx.diff
+        ga = bk.binary("mul", _reduction_grad(bk, g, diff.shape, diff.dtype, ctx.reduction), cls.slope(bk, diff))
+        gb = bk.unary("neg", ga) if ctx.needs_input_grad[1] else None
+        return (
+            unbroadcast(bk, ga, ctx.shapes[0]),
+            None if gb is None else unbroadcast(bk, gb, ctx.shapes[1]),
+        )
+
+
+class MSE(_DifferenceLoss):
     """mean (a - b)^2;  d/da = 2 (a - b) / n."""
 
     @staticmethod
-    def forward(ctx, a, b, reduction="mean"):
-        bk = ctx.backend
-        diff = bk.binary("sub", a, b)
-        ctx.diff, ctx.shapes, ctx.reduction = diff, (a.shape, b.shape), reduction
-        return _reduce(bk, bk.binary("mul", diff, diff), reduction)
+    def per_item(bk, diff):
+        return bk.binary("mul", diff, diff)
 
     @staticmethod
-    def backward(ctx, g):
-        from engine.ops.elementwise import unbroadcast
-
-        bk, diff = ctx.backend, ctx.diff
-        ga = bk.binary(
-            "mul", _reduction_grad(bk, g, diff.shape, diff.dtype, ctx.reduction), bk.binary("mul", diff, 2.0)
-        )
-        gb = bk.unary("neg", ga) if ctx.needs_input_grad[1] else None
-        return (
-            unbroadcast(bk, ga, ctx.shapes[0]),
-            None if gb is None else unbroadcast(bk, gb, ctx.shapes[1]),
-        )
+    def slope(bk, diff):
+        return bk.binary("mul", diff, 2.0)
 
 
-class L1(Function):
-    """mean |a - b|;  d/da = sign(a - b) / n."""
+class L1(_DifferenceLoss):
+    """mean |a - b|;  d/da = sign(a - b) / n (0 where a = b, as PyTorch)."""
 
     @staticmethod
-    def forward(ctx, a, b, reduction="mean"):
-        bk = ctx.backend
-        diff = bk.binary("sub", a, b)
-        ctx.diff, ctx.shapes, ctx.reduction = diff, (a.shape, b.shape), reduction
-        return _reduce(bk, bk.unary("abs", diff), reduction)
+    def per_item(bk, diff):
+        return bk.unary("abs", diff)
 
     @staticmethod
-    def backward(ctx, g):
-        from engine.ops.elementwise import unbroadcast
-
-        bk, diff = ctx.backend, ctx.diff
-        scale = _reduction_grad(bk, g, diff.shape, diff.dtype, ctx.reduction)
-        ga = bk.binary("mul", bk.unary_backward("abs", diff, diff, bk.full(diff.shape, 1, diff.dtype)), scale)
-        gb = bk.unary("neg", ga) if ctx.needs_input_grad[1] else None
-        return (
-            unbroadcast(bk, ga, ctx.shapes[0]),
-            None if gb is None else unbroadcast(bk, gb, ctx.shapes[1]),
-        )
+    def slope(bk, diff):
+        return bk.unary_backward("abs", diff, diff, bk.full(diff.shape, 1, diff.dtype))

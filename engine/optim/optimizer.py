@@ -15,6 +15,21 @@ from engine.grad_mode import enable_grad
 from engine.tensor import Tensor
 
 
+def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
+    """Set each tensor's ``.grad`` to None, or fill it with zeros (``set_to_none=False``).
+
+    Shared by ``Module.zero_grad`` and ``Optimizer.zero_grad``.
+    """
+    for p in params:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+        else:
+            p.grad = p.grad.detach()
+            p.grad._backend.fill(p.grad._data, 0)
+
+
 class Optimizer:
     """Base class: ``params`` is an iterable of tensors or of dicts (``{"params": [...], "lr": ...}``).
 
@@ -85,15 +100,7 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget every gradient (None), or fill them with zeros when ``set_to_none=False``."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    p.grad = p.grad.detach()
-                    p.grad._backend.fill(p.grad._data, 0)
+        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient (those with ``grad`` None are skipped).
