@@ -86,11 +86,8 @@ class Optimizer:
                 f"{self._name()}: parameter {i} (shape {tuple(p.shape)}) is not a leaf tensor (it was computed from "
                 "other tensors); optimize the leaf it came from, or .detach().requires_grad_() it"
             )
-        if not p.requires_grad:
-            raise GradError(
-                f"{self._name()}: parameter {i} (shape {tuple(p.shape)}) does not require grad, so it could never be "
-                "updated; create it with requires_grad=True (or leave it out)"
-            )
+        # A tensor that does not require grad (a frozen layer) is accepted, as in PyTorch:
+        # it never gets a gradient, so step() leaves it alone.
 
     def _check_group(self, group: dict) -> None:
         """Validate a group's hyperparameters; subclasses extend it."""
