@@ -10,7 +10,8 @@
   (OpenBLAS) at n = 64 ... 2048 (needs the C library).
 * ``elementwise``: sigmoid and relu forward + backward on 10^7 elements.
 
-Times are medians over repeats; ratios are against the first row of each table.
+Times are medians over repeats, taken in interleaved rounds (each candidate in turn) so the
+shared machine's drift hits every row alike; ratios are against the first row of each table.
 """
 
 from __future__ import annotations
@@ -27,15 +28,26 @@ import numpy as np
 import engine
 
 
-def median_time(fn: Callable[[], object], repeats: int, warmup: int = 3) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+def median_times(fns: dict[str, Callable[[], object]], repeats: int, warmup: int = 3, block: int = 5) -> dict:
+    """Median seconds per call of each function, measured in interleaved rounds.
+
+    The machine is shared: its speed drifts over seconds. Taking turns (each function runs
+    ``block`` timed calls, after one untimed call that refills its caches, then the next
+    function) exposes every candidate to the same drift, so the ratios hold even when the
+    absolute times move.
+    """
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    while len(next(iter(times.values()))) < repeats:
+        for name, fn in fns.items():
+            fn()
+            for _ in range(block):
+                t0 = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(t[:repeats]) for name, t in times.items()}
 
 
 def table(title: str, rows: list[tuple[str, float]], unit: str = "ms") -> None:
@@ -174,12 +186,15 @@ def bench_mlp(devices: list[str], repeats: int) -> None:
         has_torch = False
     for sizes, batch in (((784, 256, 256, 10), 128), ((2, 8, 1), 4)):
         n = repeats if sizes[0] > 2 else repeats * 20
-        rows = [("numpy by hand", median_time(numpy_step(sizes, batch), n))]
+        steps = {"numpy by hand": numpy_step(sizes, batch)}
         for device in devices:
-            rows.append((f"engine device={device}", median_time(engine_step(sizes, batch, device), n)))
+            steps[f"engine device={device}"] = engine_step(sizes, batch, device)
         if has_torch:
-            rows.append(("PyTorch CPU", median_time(torch_step(sizes, batch), n)))
-        table(f"MLP train step {'-'.join(map(str, sizes))}, batch {batch}, float32 (median of {n})", rows)
+            steps["PyTorch CPU"] = torch_step(sizes, batch)
+        # Turns of a few milliseconds each: long enough that a step runs with warm caches.
+        medians = median_times(steps, n, block=5 if sizes[0] > 2 else 50)
+        table(f"MLP train step {'-'.join(map(str, sizes))}, batch {batch}, float32 (median of {n})",
+              list(medians.items()))
 
 
 # ---- matmul ---------------------------------------------------------------------------------------
@@ -196,8 +211,8 @@ def bench_matmul(repeats: int) -> None:
             a = rng.standard_normal((n, n)).astype(dtype)
             b = rng.standard_normal((n, n)).astype(dtype)
             reps = max(3, min(repeats * 4, int(2e9 / (2 * n**3)) + 3))
-            t_np = median_time(lambda: a @ b, reps)
-            t_c = median_time(lambda: c.matmul(a, b), reps)
+            medians = median_times({"numpy": lambda: a @ b, "c": lambda: c.matmul(a, b)}, reps, block=1)
+            t_np, t_c = medians["numpy"], medians["c"]
             flops = 2 * n**3
             print(f"{n:>6}{flops / t_np / 1e9:>10.1f}{flops / t_c / 1e9:>10.1f}{t_np / t_c:>7.2f}x")
 
@@ -219,15 +234,15 @@ def bench_elementwise(devices: list[str], repeats: int) -> None:
     }
     for name, fn in numpy_ops.items():
         op = name.split()[0]
-        with np.errstate(over="ignore"):  # exp(-x) overflows to inf for x < -88: the answer 0 is right
-            rows = [("numpy expression", median_time(fn, repeats))]
+        runs = {"numpy expression": fn}
         for device in devices:
             bk = get_backend(device)
             y = bk.unary(op, x)
-            run = (lambda bk=bk, op=op: bk.unary(op, x)) if name.endswith("fwd") else (
+            runs[f"engine device={device}"] = (lambda bk=bk, op=op: bk.unary(op, x)) if name.endswith("fwd") else (
                 lambda bk=bk, op=op, y=y: bk.unary_backward(op, x, y, gy))
-            rows.append((f"engine device={device}", median_time(run, repeats)))
-        table(f"{name}, 10^7 float32 (median of {repeats})", rows)
+        with np.errstate(over="ignore"):  # exp(-x) overflows to inf for x < -88: the answer 0 is right
+            medians = median_times(runs, repeats, block=1)
+        table(f"{name}, 10^7 float32 (median of {repeats})", list(medians.items()))
 
 
 def main() -> None:

@@ -262,6 +262,24 @@ void eng_cross_entropy_backward_f64(int64_t rows, int64_t cols, const double *lo
                                     const int64_t *target, const double *gloss,
                                     double *glogits);
 
+/* ------------------------------------------------------ difference losses --
+ * The regression losses of d = a - b, item by item, for contiguous a, b of n items:
+ *   kind ENG_LOSS_SQUARED (MSE):  item(d) = d*d,  slope(d) = 2 d
+ *   kind ENG_LOSS_ABS     (L1):   item(d) = |d|,  slope(d) = sign(d), 0 at 0 and at NaN
+ * forward:   diff[i] = a[i] - b[i];  *loss = (sum_i item(diff[i])) / divisor
+ * backward:  ga[i] = (g[0] / divisor) * slope(diff[i])
+ * divisor is n for a mean, 1 for a sum (so 0/0 = NaN for the mean of nothing, as IEEE says).
+ * One call each way instead of four elementwise calls and a reduction. */
+enum { ENG_LOSS_SQUARED = 0, ENG_LOSS_ABS = 1 };
+void eng_diff_loss_f32(int kind, int64_t n, const float *a, const float *b, float divisor, float *diff,
+                       float *loss);
+void eng_diff_loss_f64(int kind, int64_t n, const double *a, const double *b, double divisor, double *diff,
+                       double *loss);
+void eng_diff_loss_backward_f32(int kind, int64_t n, const float *diff, const float *g, float divisor,
+                                float *ga);
+void eng_diff_loss_backward_f64(int kind, int64_t n, const double *diff, const double *g, double divisor,
+                                double *ga);
+
 /* ------------------------------------------------------------ optimizers --
  * In place over n contiguous parameters, torch.optim semantics.
  * SGD, for each i:

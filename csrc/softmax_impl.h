@@ -106,4 +106,41 @@ void FN(eng_cross_entropy_backward)(int64_t rows, int64_t cols, const T *logits,
     }
 }
 
+void FN(eng_diff_loss)(int kind, int64_t n, const T *a, const T *b, T divisor, T *diff, T *loss)
+{
+    for (int64_t i = 0; i < n; i++)
+        diff[i] = a[i] - b[i];
+    /* Blocks of 8 partial sums keep long float32 sums accurate (as eng_sum does). */
+    T acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int64_t i = 0;
+    if (kind == ENG_LOSS_SQUARED) {
+        for (; i + 8 <= n; i += 8)
+            for (int j = 0; j < 8; j++)
+                acc[j] += diff[i + j] * diff[i + j];
+        for (; i < n; i++)
+            acc[0] += diff[i] * diff[i];
+    } else {
+        for (; i + 8 <= n; i += 8)
+            for (int j = 0; j < 8; j++)
+                acc[j] += LM(fabs)(diff[i + j]);
+        for (; i < n; i++)
+            acc[0] += LM(fabs)(diff[i]);
+    }
+    *loss = (((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))) / divisor;
+}
+
+void FN(eng_diff_loss_backward)(int kind, int64_t n, const T *diff, const T *g, T divisor, T *ga)
+{
+    const T s = g[0] / divisor;
+    if (kind == ENG_LOSS_SQUARED) {
+        for (int64_t i = 0; i < n; i++)
+            ga[i] = s * (diff[i] * 2);
+    } else {
+        for (int64_t i = 0; i < n; i++) {
+            T d = diff[i];
+            ga[i] = s * (T)((d > 0) - (d < 0));
+        }
+    }
+}
+
 #include "tmpl_end.h"

@@ -7,13 +7,13 @@ with an explicit stack (never recursion), so a 1,000,000-node chain works.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 N = TypeVar("N")
 
 
-def topological_order(root: N, parents_of: Callable[[N], Iterable[N]]) -> list[N]:
+def topological_order(root: N, parents_of: Callable[[N], Sequence[N]]) -> list[N]:
     """Return every node reachable from ``root``, each listed after all of its parents.
 
     Reversed, the list is the order backward runs in: the root first, then each node
@@ -37,7 +37,9 @@ def topological_order(root: N, parents_of: Callable[[N], Iterable[N]]) -> list[N
         seen.add(key)
         stack.append((node, True))
         # Reversed so the first parent is expanded first: the order reads left to right.
-        for parent in reversed(tuple(parents_of(node))):
+        parents = parents_of(node)
+        for i in range(len(parents) - 1, -1, -1):
+            parent = parents[i]
             if id(parent) not in seen:
                 stack.append((parent, False))
     return order

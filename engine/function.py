@@ -55,6 +55,10 @@ class Function:
         first = None
         requires = False
         arrays = []
+        needs = []
+        parents = []
+        # One pass over the arguments collects everything apply needs: this runs for every
+        # op, so it is written for speed (a train step of a small MLP is mostly this).
         for a in args:
             if isinstance(a, _Tensor):
                 if first is None:
@@ -64,11 +68,17 @@ class Function:
                         f"{cls.op_name()}: tensors on different devices ({first.device} and {a.device}); "
                         "move them to one device with .to(device)"
                     )
+                arrays.append(a._data)
                 if a.requires_grad:
                     requires = True
-                arrays.append(a._data)
+                    needs.append(True)
+                    if a.grad_fn is not None:
+                        parents.append(a.grad_fn)
+                else:
+                    needs.append(False)
             else:
                 arrays.append(a)
+                needs.append(False)
         backend = first._backend
         ctx.backend = backend
         out = cls.forward(ctx, *arrays, **kwargs)
@@ -76,9 +86,9 @@ class Function:
         if requires and GradMode.enabled:
             result.requires_grad = True
             ctx.inputs = args
-            ctx.needs_input_grad = tuple(isinstance(a, _Tensor) and a.requires_grad for a in args)
+            ctx.needs_input_grad = needs
             # The nodes that made the inputs: the edges backward's topological order walks.
-            ctx.parents = tuple(a.grad_fn for a in args if isinstance(a, _Tensor) and a.grad_fn is not None)
+            ctx.parents = parents
             result.grad_fn = ctx
         return result
 

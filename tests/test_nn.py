@@ -23,6 +23,12 @@ TOL = {"float64": (1e-10, 1e-12), "float32": (2e-5, 2e-6)}
 DTYPES = ["float64", "float32"]
 
 
+@pytest.fixture(autouse=True)
+def _every_device(on_each_device):
+    """Every test here runs on each device in turn (the numpy reference, then C when built)."""
+    return on_each_device
+
+
 @pytest.fixture(scope="module")
 def torch():
     return pytest.importorskip("torch", reason="PyTorch is the reference for these checks; install torch to run them")
@@ -134,6 +140,34 @@ def test_regression_losses_match_torch(torch, name, reduction, dtype, shapes):
         warnings.simplefilter("ignore")  # torch warns when mse_loss broadcasts; we broadcast silently
         compare(torch, lambda a, b: ours(a, b, reduction=reduction), lambda a, b: theirs(a, b, reduction=reduction),
                 arrays, dtype)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_regression_losses_propagate_nan_like_torch(reduction):
+    # The loss is NaN; MSE's gradient is NaN at the NaN item only, L1's is 0 there
+    # (PyTorch's sign at NaN), and every other item keeps its ordinary gradient.
+    n = 4 if reduction == "mean" else 1
+    for loss, nan_grad, ordinary in ((F.mse_loss, math.nan, 2 * 1.5 / n), (F.l1_loss, 0.0, 1.0 / n)):
+        a = engine.tensor([1.5, math.nan, 1.5, 1.5], requires_grad=True)
+        out = loss(a, engine.zeros(4), reduction=reduction)
+        out.backward()
+        assert math.isnan(out.item())
+        grad = a.grad.tolist()
+        assert (math.isnan(grad[1]) if math.isnan(nan_grad) else grad[1] == nan_grad), (loss.__name__, grad)
+        assert grad[0] == grad[2] == grad[3] == pytest.approx(ordinary)
+
+
+def test_losses_over_no_items_are_nan_for_mean_and_zero_for_sum():
+    # As PyTorch: the mean of nothing is 0/0 = NaN, the sum of nothing is 0.
+    empty = engine.zeros(0, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy notes the 0/0
+        for loss in (F.mse_loss, F.l1_loss, F.binary_cross_entropy):
+            assert math.isnan(loss(empty, empty.detach()).item())
+            assert loss(empty, empty.detach(), reduction="sum").item() == 0.0
+        assert math.isnan(F.cross_entropy(engine.zeros(0, 3), engine.zeros(0, dtype=engine.int64)).item())
+        F.mse_loss(empty, empty.detach()).backward()
+    assert empty.grad.shape == (0,)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -11,6 +11,12 @@ import engine.optim as optim
 from engine.backends import c_available
 
 
+@pytest.fixture(autouse=True)
+def _every_device(on_each_device):
+    """Every test here runs on each device in turn (the numpy reference, then C when built)."""
+    return on_each_device
+
+
 @pytest.fixture(scope="module")
 def torch():
     return pytest.importorskip("torch", reason="torch.optim is the reference for these trajectories; install torch")

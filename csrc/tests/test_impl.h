@@ -542,8 +542,38 @@ static void FN(test_index)(void)
     free(src); free(dst); free(acc); free(ref);
 }
 
+/* The fused difference losses against the plain formulas, sizes around the 8-block. */
+static void FN(test_diff_loss)(void)
+{
+    uint64_t seed = 7;
+    const int64_t sizes[] = {0, 1, 7, 8, 9, 31, 1000};
+    for (int si = 0; si < 7; si++) {
+        int64_t n = sizes[si];
+        T *a = malloc((n + 1) * sizeof(T)), *b = malloc((n + 1) * sizeof(T));
+        T *d = malloc((n + 1) * sizeof(T)), *g = malloc((n + 1) * sizeof(T));
+        for (int64_t i = 0; i < n; i++) { a[i] = (T)rnd(&seed); b[i] = (T)rnd(&seed); }
+        if (n > 2) b[1] = a[1];  /* a zero difference: L1's slope is 0 there */
+        for (int kind = 0; kind <= 1; kind++) {
+            T total = -1, upstream = (T)1.5;
+            FN(eng_diff_loss)(kind, n, a, b, (T)2, d, &total);  /* divisor 2: half the sum */
+            FN(eng_diff_loss_backward)(kind, n, d, &upstream, (T)3, g);  /* scale 1.5 / 3 = 0.5 */
+            double ref = 0;
+            int ok = 1;
+            for (int64_t i = 0; i < n; i++) {
+                double di = (double)a[i] - (double)b[i];
+                ref += kind == 0 ? di * di : fabs(di);
+                double slope = kind == 0 ? 2 * (double)d[i] : (double)((d[i] > 0) - (d[i] < 0));
+                ok &= d[i] == (T)(a[i] - b[i]) && close_to(g[i], 0.5 * slope, 1e-6);
+            }
+            CHECK(ok && close_to(total, ref / 2, TOL * 10), "diff_loss kind %d n %lld", kind, (long long)n);
+        }
+        free(a); free(b); free(d); free(g);
+    }
+}
+
 static void FN(test_all)(void)
 {
+    FN(test_diff_loss)();
     FN(test_unary)();
     FN(test_binary)();
     FN(test_reduce)();

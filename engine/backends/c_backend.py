@@ -81,6 +81,13 @@ def _strides_arg(array: np.ndarray, shape: tuple) -> object:
 
 _MATMUL = {np.dtype(np.float32): lib.eng_matmul_f32, np.dtype(np.float64): lib.eng_matmul_f64}
 _BINARY = {np.dtype(np.float32): lib.eng_binary_f32, np.dtype(np.float64): lib.eng_binary_f64}
+_LINEAR_FORWARD = {np.dtype(np.float32): lib.eng_linear_forward_f32, np.dtype(np.float64): lib.eng_linear_forward_f64}
+_LINEAR_BACKWARD = {
+    np.dtype(np.float32): lib.eng_linear_backward_f32,
+    np.dtype(np.float64): lib.eng_linear_backward_f64,
+}
+_LOSS_CODE = {"squared": lib.ENG_LOSS_SQUARED, "abs": lib.ENG_LOSS_ABS}
+_SGD = {np.dtype(np.float32): lib.eng_sgd_f32, np.dtype(np.float64): lib.eng_sgd_f64}
 
 # Stride arrays for the flat fast path: one contiguous run, or one repeated element.
 _UNIT_STRIDE = ffi.new("int64_t[1]", [1])
@@ -206,9 +213,16 @@ class CBackend(NumpyBackend):
             return None
         array_type = info[2]
         if b.__class__ is np.ndarray:
-            if b.dtype != dtype or b.shape != a.shape or not b.flags.c_contiguous:
+            if b.dtype != dtype or not b.flags.c_contiguous:
                 return None
-            pb, sb = ffi.from_buffer(array_type, b), _UNIT_STRIDE
+            if b.shape == a.shape:
+                pb, sb = ffi.from_buffer(array_type, b), _UNIT_STRIDE
+            elif b.size == 1 and b.ndim <= a.ndim:  # one number, repeated over a
+                pb, sb = ffi.from_buffer(array_type, b), _ZERO_STRIDE
+            elif a.size == 1 and a.ndim <= b.ndim:  # a is the single number: walk b instead
+                return self._flat_binary_swapped(op, a, b, swapped)
+            else:
+                return None
         elif isinstance(b, (float, int, np.floating)) and not isinstance(b, bool):
             pb, sb = ffi.new(array_type[:-2] + "[1]", [b]), _ZERO_STRIDE
         else:
@@ -222,6 +236,20 @@ class CBackend(NumpyBackend):
                 _BINARY[dtype](_BINARY_CODE[op], 1, shape, pb, sb, pa, _UNIT_STRIDE, po)
             else:
                 _BINARY[dtype](_BINARY_CODE[op], 1, shape, pa, _UNIT_STRIDE, pb, sb, po)
+        return out
+
+    def _flat_binary_swapped(self, op: str, single, other, swapped: bool):
+        """``single op other`` (or the reverse when ``swapped``) for a one-element ``single``."""
+        at = _FLOATS[other.dtype][2]
+        out = np.empty(other.shape, other.dtype)
+        n = out.size
+        if n:
+            ps, po, pother = ffi.from_buffer(at, single), ffi.from_buffer(at, out), ffi.from_buffer(at, other)
+            shape = ffi.new("int64_t[1]", [n])
+            if swapped:
+                _BINARY[other.dtype](_BINARY_CODE[op], 1, shape, pother, _UNIT_STRIDE, ps, _ZERO_STRIDE, po)
+            else:
+                _BINARY[other.dtype](_BINARY_CODE[op], 1, shape, ps, _ZERO_STRIDE, pother, _UNIT_STRIDE, po)
         return out
 
     def binary(self, op: str, a, b) -> np.ndarray:
@@ -429,6 +457,21 @@ class CBackend(NumpyBackend):
 
     # ---- fused MLP paths -------------------------------------------------------------------
     def linear_forward(self, x, w, bias, act):
+        dtype = x.dtype
+        info = _FLOATS.get(dtype)
+        if (
+            info is not None and w.dtype == dtype and x.ndim == 2 and x.flags.c_contiguous and w.flags.c_contiguous
+            and (bias is None or (bias.dtype == dtype and bias.flags.c_contiguous))
+        ):
+            # The hot path (every forward of every Linear): compact inputs, pointers made directly.
+            at, fb = info[2], ffi.from_buffer
+            m, n = x.shape[0], w.shape[0]
+            out = np.empty((m, n), dtype)
+            _LINEAR_FORWARD[dtype](
+                m, x.shape[1], n, fb(at, x), fb(at, w), _NULL if bias is None else fb(at, bias), _ACT_CODE[act],
+                fb(at, out),
+            )
+            return out
         if not _is_float(x, w) or x.dtype != w.dtype or (bias is not None and bias.dtype != x.dtype):
             return super().linear_forward(x, w, bias, act)
         x, w = self.contiguous(x), self.contiguous(w)
@@ -442,6 +485,26 @@ class CBackend(NumpyBackend):
         return out
 
     def linear_backward(self, x, w, y, gy, act, need_x: bool = True, need_bias: bool = True):
+        dtype = x.dtype
+        info = _FLOATS.get(dtype)
+        if (
+            info is not None and w.dtype == dtype and y.dtype == dtype and gy.__class__ is np.ndarray
+            and gy.dtype == dtype and gy.shape == y.shape and x.ndim == 2 and x.flags.c_contiguous
+            and w.flags.c_contiguous and y.flags.c_contiguous and gy.flags.c_contiguous
+        ):
+            # The hot path: every array compact, pointers made directly.
+            at, fb = info[2], ffi.from_buffer
+            m, k = x.shape
+            n = w.shape[0]
+            gpre = np.empty((m, n), dtype)
+            gx = np.empty((m, k), dtype) if need_x else None
+            gw = np.empty((n, k), dtype)
+            gb = np.empty((n,), dtype) if need_bias else None
+            _LINEAR_BACKWARD[dtype](
+                m, k, n, fb(at, x), fb(at, w), fb(at, y), fb(at, gy), _ACT_CODE[act], fb(at, gpre),
+                _NULL if gx is None else fb(at, gx), fb(at, gw), _NULL if gb is None else fb(at, gb),
+            )
+            return gx, gw, gb
         if not _is_float(x, w, y, gy) or len({x.dtype, w.dtype, y.dtype, gy.dtype}) != 1:
             return super().linear_backward(x, w, y, gy, act, need_x, need_bias)
         x, w, y = self.contiguous(x), self.contiguous(w), self.contiguous(y)
@@ -528,6 +591,26 @@ class CBackend(NumpyBackend):
             )
         return out
 
+    # ---- difference losses ---------------------------------------------------------------------
+    def difference_loss(self, kind: str, a, b, mean: bool):
+        if not _is_float(a, b) or a.dtype != b.dtype or a.shape != b.shape:
+            return super().difference_loss(kind, a, b, mean)  # broadcasting, or integers: the reference
+        a, b = self.contiguous(a), self.contiguous(b)
+        diff = np.empty(a.shape, a.dtype)
+        loss = np.empty((), a.dtype)
+        divisor = a.size if mean else 1
+        _kernel("diff_loss", a.dtype)(_LOSS_CODE[kind], a.size, _ptr(a), _ptr(b), divisor, _ptr(diff), _ptr(loss))
+        return diff, loss
+
+    def difference_loss_backward(self, kind: str, diff, g, mean: bool):
+        if not _is_float(diff) or g.__class__ is not np.ndarray or g.dtype != diff.dtype or g.ndim:
+            return super().difference_loss_backward(kind, diff, g, mean)  # per-item g (reduction none)
+        diff = self.contiguous(diff)
+        ga = np.empty(diff.shape, diff.dtype)
+        divisor = diff.size if mean else 1
+        _kernel("diff_loss_backward", diff.dtype)(_LOSS_CODE[kind], diff.size, _ptr(diff), _ptr(g), divisor, _ptr(ga))
+        return ga
+
     # ---- optimizers, in place ----------------------------------------------------------------
     def _update_operands(self, p, *arrays):
         if not p.flags.c_contiguous or not _is_float(p):
@@ -544,6 +627,18 @@ class CBackend(NumpyBackend):
         return out
 
     def sgd_update(self, p, g, buf, lr, momentum, dampening, weight_decay, nesterov, first) -> None:
+        dtype = p.dtype
+        info = _FLOATS.get(dtype)
+        if (
+            info is not None and g.dtype == dtype and g.shape == p.shape and p.flags.c_contiguous
+            and g.flags.c_contiguous and (buf is None or (buf.dtype == dtype and buf.flags.c_contiguous))
+        ):
+            at, fb = info[2], ffi.from_buffer
+            _SGD[dtype](
+                p.size, fb(at, p), fb(at, g), _NULL if buf is None else fb(at, buf), lr, momentum, dampening,
+                weight_decay, int(nesterov), int(first),
+            )
+            return
         operands = self._update_operands(p, g)
         if operands is None or (buf is not None and not buf.flags.c_contiguous):
             return super().sgd_update(p, g, buf, lr, momentum, dampening, weight_decay, nesterov, first)

@@ -46,6 +46,11 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return out
 
 
+def _sign(x: np.ndarray) -> np.ndarray:
+    """sign(x) in x's dtype: 1, -1, or 0 at 0 and at NaN (PyTorch's abs backward gives 0 there)."""
+    return (x > 0).astype(x.dtype) - (x < 0).astype(x.dtype)
+
+
 def _mask_positive(x: np.ndarray, g: np.ndarray) -> np.ndarray:
     """g where x > 0, else 0. A multiply by the 0/1 mask is several times faster than
     np.where on random signs; np.where is kept for the rare non-finite g (inf * 0 = nan)."""
@@ -138,7 +143,7 @@ class NumpyBackend:
                 return gy * t(0)
             return gy * t(alpha) * np.power(x, t(alpha - 1))
         if op == "abs":  # sign(x), 0 at 0
-            return gy * np.sign(x)
+            return gy * _sign(x)
         raise KeyError(op)
 
     def binary(self, op: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -231,6 +236,26 @@ class NumpyBackend:
         g = self.softmax(logits, axis=1)
         g[np.arange(logits.shape[0]), target] -= 1
         return g * (gloss.reshape(-1, 1) if gloss.ndim else gloss)
+
+    # ---- difference losses (MSE, L1) ------------------------------------------------------
+    def difference_items(self, kind: str, diff: np.ndarray) -> np.ndarray:
+        """The loss of each difference d: d*d for ``squared`` (MSE), |d| for ``abs`` (L1)."""
+        return self.binary("mul", diff, diff) if kind == "squared" else self.unary("abs", diff)
+
+    def difference_loss(self, kind: str, a: np.ndarray, b: np.ndarray, mean: bool):
+        """(diff, loss): diff = a - b (broadcast), loss = sum_i item(diff_i), divided by the
+        item count when ``mean`` (0/0 = NaN for no items, as PyTorch), as a 0-d array."""
+        diff = self.binary("sub", a, b)
+        total = self.sum(self.difference_items(kind, diff), None)
+        return diff, self.binary("div", total, total.dtype.type(diff.size)) if mean else total
+
+    def difference_loss_backward(self, kind: str, diff: np.ndarray, g: np.ndarray, mean: bool) -> np.ndarray:
+        """d loss / d a = scale * slope(d), scale = g / n for a mean, else g; the slope is
+        2 d for ``squared`` and sign(d) (0 at 0) for ``abs``. ``g`` is 0-d for a reduced loss,
+        or diff's shape for ``reduction="none"``."""
+        slope = self.binary("mul", diff, diff.dtype.type(2)) if kind == "squared" else _sign(diff)
+        scale = self.binary("div", g, diff.dtype.type(diff.size)) if mean else g
+        return self.binary("mul", scale, slope)
 
     # ---- optimizer updates, in place ------------------------------------------------------
     def sgd_update(self, p, g, buf, lr, momentum, dampening, weight_decay, nesterov, first) -> None:

@@ -56,7 +56,7 @@ def _reduce(bk, per_item, reduction: str):
     total = bk.sum(per_item, None, keepdim=False)
     if reduction == "sum":
         return total
-    return bk.binary("div", total, per_item.dtype.type(max(per_item.size, 1)))
+    return bk.binary("div", total, per_item.dtype.type(per_item.size))
 
 
 def _reduction_grad(bk, g, shape, dtype, reduction: str):
@@ -69,7 +69,7 @@ def _reduction_grad(bk, g, shape, dtype, reduction: str):
     n = 1
     for s in shape:
         n *= s
-    return bk.binary("div", g, dtype.type(max(n, 1)))
+    return bk.binary("div", g, dtype.type(n))
 
 
 class CrossEntropy(Function):
@@ -140,22 +140,29 @@ class BinaryCrossEntropyWithLogits(Function):
 
 
 class _DifferenceLoss(Function):
-    """A loss of ``d = a - b`` item by item, reduced: subclasses give the per-item loss and its
-    slope. d loss / da = scale * slope(d), d loss / db = -that, each unbroadcast to its input."""
+    """A loss of ``d = a - b`` item by item, reduced; ``kind`` names the per-item loss and its
+    slope (the backend's difference-loss primitives). d loss / da = scale * slope(d),
+    d loss / db = -that, each unbroadcast to its input."""
+
+    kind = ""
 
     @classmethod
     def forward(cls, ctx, a, b, reduction="mean"):
         bk = ctx.backend
-        diff = bk.binary("sub", a, b)
-        ctx.diff, ctx.shapes, ctx.reduction = diff, (a.shape, b.shape), reduction
-        return _reduce(bk, cls.per_item(bk, diff), reduction)
+        ctx.shapes, ctx.reduction = (a.shape, b.shape), reduction
+        if reduction == "none":
+            ctx.diff = bk.binary("sub", a, b)
+            return bk.difference_items(cls.kind, ctx.diff)
+        # One fused primitive for the reduced loss: the difference, the sum of its items, the mean.
+        ctx.diff, loss = bk.difference_loss(cls.kind, a, b, mean=reduction == "mean")
+        return loss
 
     @classmethod
     def backward(cls, ctx, g):
         from engine.ops.elementwise import unbroadcast
 
         bk, diff = ctx.backend, ctx.diff
-        ga = bk.binary("mul", _reduction_grad(bk, g, diff.shape, diff.dtype, ctx.reduction), cls.slope(bk, diff))
+        ga = bk.difference_loss_backward(cls.kind, diff, g, mean=ctx.reduction == "mean")
         gb = bk.unary("neg", ga) if ctx.needs_input_grad[1] else None
         return (
             unbroadcast(bk, ga, ctx.shapes[0]),
@@ -166,22 +173,10 @@ class _DifferenceLoss(Function):
 class MSE(_DifferenceLoss):
     """mean (a - b)^2;  d/da = 2 (a - b) / n."""
 
-    @staticmethod
-    def per_item(bk, diff):
-        return bk.binary("mul", diff, diff)
-
-    @staticmethod
-    def slope(bk, diff):
-        return bk.binary("mul", diff, 2.0)
+    kind = "squared"
 
 
 class L1(_DifferenceLoss):
     """mean |a - b|;  d/da = sign(a - b) / n (0 where a = b, as PyTorch)."""
 
-    @staticmethod
-    def per_item(bk, diff):
-        return bk.unary("abs", diff)
-
-    @staticmethod
-    def slope(bk, diff):
-        return bk.unary_backward("abs", diff, diff, bk.full(diff.shape, 1, diff.dtype))
+    kind = "abs"
