@@ -11,7 +11,8 @@
 * ``elementwise``: sigmoid and relu forward + backward on 10^7 elements.
 
 Times are medians over repeats, taken in interleaved rounds (each candidate in turn) so the
-shared machine's drift hits every row alike; ratios are against the first row of each table.
+shared machine's drift hits every row alike (single-threaded runs; with threads each candidate
+runs its repeats in one go); ratios are against the first row of each table.
 """
 
 from __future__ import annotations
@@ -28,14 +29,22 @@ import numpy as np
 import engine
 
 
+def _multi_threaded() -> bool:
+    return any(os.environ.get(v, "") != "1" for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"))
+
+
 def median_times(fns: dict[str, Callable[[], object]], repeats: int, warmup: int = 3, block: int = 5) -> dict:
     """Median seconds per call of each function, measured in interleaved rounds.
 
     The machine is shared: its speed drifts over seconds. Taking turns (each function runs
     ``block`` timed calls, after one untimed call that refills its caches, then the next
     function) exposes every candidate to the same drift, so the ratios hold even when the
-    absolute times move.
+    absolute times move. With more than one thread each library's idle pool keeps spinning
+    for a while after its call and would steal the core from the next candidate, so then
+    every function runs all its repeats in one turn instead.
     """
+    if _multi_threaded():
+        block = repeats
     for fn in fns.values():
         for _ in range(warmup):
             fn()
@@ -210,8 +219,9 @@ def bench_matmul(repeats: int) -> None:
             rng = np.random.default_rng(n)
             a = rng.standard_normal((n, n)).astype(dtype)
             b = rng.standard_normal((n, n)).astype(dtype)
-            reps = max(3, min(repeats * 4, int(2e9 / (2 * n**3)) + 3))
-            medians = median_times({"numpy": lambda: a @ b, "c": lambda: c.matmul(a, b)}, reps, block=1)
+            reps = max(8, min(repeats * 4, int(2e9 / (2 * n**3)) + 3))
+            pair = {"numpy": lambda: a @ b, "c": lambda: c.matmul(a, b)}
+            medians = median_times(pair, reps, block=5 if n <= 256 else 2)
             t_np, t_c = medians["numpy"], medians["c"]
             flops = 2 * n**3
             print(f"{n:>6}{flops / t_np / 1e9:>10.1f}{flops / t_c / 1e9:>10.1f}{t_np / t_c:>7.2f}x")

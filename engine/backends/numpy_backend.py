@@ -253,7 +253,10 @@ class NumpyBackend:
         """d loss / d a = scale * slope(d), scale = g / n for a mean, else g; the slope is
         2 d for ``squared`` and sign(d) (0 at 0) for ``abs``. ``g`` is 0-d for a reduced loss,
         or diff's shape for ``reduction="none"``."""
-        slope = self.binary("mul", diff, diff.dtype.type(2)) if kind == "squared" else _sign(diff)
+        if kind == "squared":
+            slope = self.binary("mul", diff, diff.dtype.type(2))
+        else:  # through the primitives, so a subclass's device computes it too
+            slope = self.unary_backward("abs", diff, diff, self.full(diff.shape, 1, diff.dtype))
         scale = self.binary("div", g, diff.dtype.type(diff.size)) if mean else g
         return self.binary("mul", scale, slope)
 
