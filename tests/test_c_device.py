@@ -44,3 +44,26 @@ def test_missing_c_library_is_one_clear_line():
     assert lines[0] == "numpy"  # "cpu", the default, falls back to the numpy reference
     assert lines[1].startswith("ERROR device 'c' is unavailable: the C library engine._cengine is not built")
     assert "pip install -e ." in lines[1] and len(lines) == 2
+
+
+@needs_c
+def test_fused_kernels_refuse_shapes_they_would_overrun():
+    # The backend guards its own C calls, not only the user-facing functions above it.
+    import numpy as np
+
+    from engine.backends import get_backend
+
+    c = get_backend("c")
+    x, w = np.zeros((2, 3), np.float32), np.zeros((4, 5), np.float32)
+    with pytest.raises(engine.ShapeError, match=r"linear: shapes x \(2, 3\), weight \(4, 5\)"):
+        c.linear_forward(x, w, None, None)
+    w = np.zeros((4, 3), np.float32)
+    with pytest.raises(engine.ShapeError, match=r"bias \(3,\)"):
+        c.linear_forward(x, w, np.zeros(3, np.float32), "relu")
+    with pytest.raises(engine.ShapeError, match=r"output \(2, 5\)"):
+        c.linear_backward(x, w, np.zeros((2, 5), np.float32), np.zeros((2, 5), np.float32), None)
+    p = np.zeros((3, 4), np.float32)
+    with pytest.raises(engine.ShapeError, match=r"sgd update: state of shape \(3,\)"):
+        c.sgd_update(p, p.copy(), np.zeros(3, np.float32), 0.1, 0.9, 0.0, 0.0, False, False)
+    with pytest.raises(engine.ShapeError, match=r"adam update: .* dtype float64 for a parameter of shape \(3, 4\)"):
+        c.adam_update(p, p.copy(), np.zeros((3, 4)), np.zeros((3, 4), np.float32), 0.1, 0.9, 0.99, 1e-8, 0.0, 1)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.backends.numpy_backend import ACTIVATIONS, BINARY, COMPARE, UNARY, NumpyBackend
-from engine.errors import DTypeError, EngineValueError
+from engine.errors import DTypeError, EngineValueError, ShapeError
 
 try:
     from engine._cengine import ffi, lib
@@ -115,6 +115,30 @@ def _is_float(*arrays) -> bool:
     return True
 
 
+def _check_linear(x, w, bias, y=None) -> None:
+    """The shapes the fused linear kernels index by: x (m, k), w (n, k), bias (n,), y (m, n).
+    engine.nn.functional.linear checks them for users; this guards the C call itself."""
+    if (
+        x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[1]
+        or (bias is not None and bias.shape != (w.shape[0],))
+        or (y is not None and y.shape != (x.shape[0], w.shape[0]))
+    ):
+        raise ShapeError(
+            f"linear: shapes x {x.shape}, weight {w.shape}, bias {None if bias is None else bias.shape}"
+            f"{'' if y is None else f', output {y.shape}'} do not fit (x (m, k), weight (n, k), bias (n,))"
+        )
+
+
+def _check_state(op: str, p, *state) -> None:
+    """Optimizer state is updated in place over p.size items: it must match p exactly."""
+    for s in state:
+        if s is not None and (s.__class__ is not np.ndarray or s.shape != p.shape or s.dtype != p.dtype):
+            raise ShapeError(
+                f"{op} update: state of shape {getattr(s, 'shape', None)} and dtype {getattr(s, 'dtype', None)} "
+                f"for a parameter of shape {p.shape} and dtype {p.dtype}; it must match the parameter"
+            )
+
+
 class CBackend(NumpyBackend):
     """The primitive set, computed by the C library."""
 
@@ -176,6 +200,8 @@ class CBackend(NumpyBackend):
         if not _is_float(x, y, gy):
             return super().unary_backward(op, x, y, gy, alpha)
         shape = x.shape
+        if y.shape != shape:
+            raise ShapeError(f"{op} backward: input shape {shape} and output shape {y.shape} differ")
         if gy.shape != shape:
             gy = self.broadcast_to(gy, shape)
         x, y, gy = self.contiguous(x), self.contiguous(y), self.contiguous(gy)
@@ -457,6 +483,7 @@ class CBackend(NumpyBackend):
 
     # ---- fused MLP paths -------------------------------------------------------------------
     def linear_forward(self, x, w, bias, act):
+        _check_linear(x, w, bias)
         dtype = x.dtype
         info = _FLOATS.get(dtype)
         if (
@@ -485,6 +512,7 @@ class CBackend(NumpyBackend):
         return out
 
     def linear_backward(self, x, w, y, gy, act, need_x: bool = True, need_bias: bool = True):
+        _check_linear(x, w, None, y)
         dtype = x.dtype
         info = _FLOATS.get(dtype)
         if (
@@ -627,6 +655,7 @@ class CBackend(NumpyBackend):
         return out
 
     def sgd_update(self, p, g, buf, lr, momentum, dampening, weight_decay, nesterov, first) -> None:
+        _check_state("sgd", p, buf)
         dtype = p.dtype
         info = _FLOATS.get(dtype)
         if (
@@ -657,6 +686,7 @@ class CBackend(NumpyBackend):
         )
 
     def adam_update(self, p, g, m, v, lr, beta1, beta2, eps, weight_decay, step) -> None:
+        _check_state("adam", p, m, v)
         operands = self._update_operands(p, g)
         if operands is None or not (m.flags.c_contiguous and v.flags.c_contiguous):
             return super().adam_update(p, g, m, v, lr, beta1, beta2, eps, weight_decay, step)
