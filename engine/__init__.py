@@ -31,7 +31,7 @@ from engine.creation import (
     zeros,
     zeros_like,
 )
-from engine.dtypes import DType, float32, float64, int64  # noqa: A004
+from engine.dtypes import DType, float32, float64, int64, uint8  # noqa: A004
 from engine.dtypes import bool_ as bool
 from engine.errors import (
     DeviceError,

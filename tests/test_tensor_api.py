@@ -32,6 +32,8 @@ def test_default_dtypes_follow_pytorch(device):
     assert engine.from_numpy(np.zeros(2)).dtype == engine.float64
     assert engine.FloatTensor([[1, 2]]).dtype == engine.float32
     assert engine.LongTensor([1, 2]).dtype == engine.int64
+    assert engine.ByteTensor([1, 0]).dtype == engine.uint8  # the dtype its repr names
+    assert engine.tensor([3, 4], dtype=engine.uint8, device=device).tolist() == [3, 4]
 
 
 @devices
