@@ -242,13 +242,14 @@ class CBackend(NumpyBackend):
             if b.dtype != dtype or not b.flags.c_contiguous:
                 return None
             if b.shape == a.shape:
-                pb, sb = ffi.from_buffer(array_type, b), _UNIT_STRIDE
+                sb = _UNIT_STRIDE
             elif b.size == 1 and b.ndim <= a.ndim:  # one number, repeated over a
-                pb, sb = ffi.from_buffer(array_type, b), _ZERO_STRIDE
+                sb = _ZERO_STRIDE
             elif a.size == 1 and a.ndim <= b.ndim:  # a is the single number: walk b instead
-                return self._flat_binary_swapped(op, a, b, swapped)
+                a, b, swapped, sb = b, a, not swapped, _ZERO_STRIDE
             else:
                 return None
+            pb = ffi.from_buffer(array_type, b)
         elif isinstance(b, (float, int, np.floating)) and not isinstance(b, bool):
             pb, sb = ffi.new(array_type[:-2] + "[1]", [b]), _ZERO_STRIDE
         else:
@@ -262,20 +263,6 @@ class CBackend(NumpyBackend):
                 _BINARY[dtype](_BINARY_CODE[op], 1, shape, pb, sb, pa, _UNIT_STRIDE, po)
             else:
                 _BINARY[dtype](_BINARY_CODE[op], 1, shape, pa, _UNIT_STRIDE, pb, sb, po)
-        return out
-
-    def _flat_binary_swapped(self, op: str, single, other, swapped: bool):
-        """``single op other`` (or the reverse when ``swapped``) for a one-element ``single``."""
-        at = _FLOATS[other.dtype][2]
-        out = np.empty(other.shape, other.dtype)
-        n = out.size
-        if n:
-            ps, po, pother = ffi.from_buffer(at, single), ffi.from_buffer(at, out), ffi.from_buffer(at, other)
-            shape = ffi.new("int64_t[1]", [n])
-            if swapped:
-                _BINARY[other.dtype](_BINARY_CODE[op], 1, shape, pother, _UNIT_STRIDE, ps, _ZERO_STRIDE, po)
-            else:
-                _BINARY[other.dtype](_BINARY_CODE[op], 1, shape, ps, _ZERO_STRIDE, pother, _UNIT_STRIDE, po)
         return out
 
     def binary(self, op: str, a, b) -> np.ndarray:
@@ -485,77 +472,37 @@ class CBackend(NumpyBackend):
     def linear_forward(self, x, w, bias, act):
         _check_linear(x, w, bias)
         dtype = x.dtype
-        info = _FLOATS.get(dtype)
-        if (
-            info is not None and w.dtype == dtype and x.ndim == 2 and x.flags.c_contiguous and w.flags.c_contiguous
-            and (bias is None or (bias.dtype == dtype and bias.flags.c_contiguous))
-        ):
-            # The hot path (every forward of every Linear): compact inputs, pointers made directly.
-            at, fb = info[2], ffi.from_buffer
-            m, n = x.shape[0], w.shape[0]
-            out = np.empty((m, n), dtype)
-            _LINEAR_FORWARD[dtype](
-                m, x.shape[1], n, fb(at, x), fb(at, w), _NULL if bias is None else fb(at, bias), _ACT_CODE[act],
-                fb(at, out),
-            )
-            return out
-        if not _is_float(x, w) or x.dtype != w.dtype or (bias is not None and bias.dtype != x.dtype):
+        if not _is_float(x, w) or w.dtype != dtype or (bias is not None and bias.dtype != dtype):
             return super().linear_forward(x, w, bias, act)
+        # Compacting is a no-op on the hot path (every Linear's forward); pointers are made directly.
         x, w = self.contiguous(x), self.contiguous(w)
-        bias = None if bias is None else self.contiguous(bias)
-        m, k = x.shape
-        n = w.shape[0]
-        out = np.empty((m, n), x.dtype)
-        _kernel("linear_forward", x.dtype)(
-            m, k, n, _ptr(x), _ptr(w), _NULL if bias is None else _ptr(bias), _ACT_CODE[act], _ptr(out)
+        at, fb = _FLOATS[dtype][2], ffi.from_buffer
+        m, n = x.shape[0], w.shape[0]
+        out = np.empty((m, n), dtype)
+        _LINEAR_FORWARD[dtype](
+            m, x.shape[1], n, fb(at, x), fb(at, w), _NULL if bias is None else fb(at, self.contiguous(bias)),
+            _ACT_CODE[act], fb(at, out),
         )
         return out
 
     def linear_backward(self, x, w, y, gy, act, need_x: bool = True, need_bias: bool = True):
         _check_linear(x, w, None, y)
         dtype = x.dtype
-        info = _FLOATS.get(dtype)
-        if (
-            info is not None and w.dtype == dtype and y.dtype == dtype and gy.__class__ is np.ndarray
-            and gy.dtype == dtype and gy.shape == y.shape and x.ndim == 2 and x.flags.c_contiguous
-            and w.flags.c_contiguous and y.flags.c_contiguous and gy.flags.c_contiguous
-        ):
-            # The hot path: every array compact, pointers made directly.
-            at, fb = info[2], ffi.from_buffer
-            m, k = x.shape
-            n = w.shape[0]
-            gpre = np.empty((m, n), dtype)
-            gx = np.empty((m, k), dtype) if need_x else None
-            gw = np.empty((n, k), dtype)
-            gb = np.empty((n,), dtype) if need_bias else None
-            _LINEAR_BACKWARD[dtype](
-                m, k, n, fb(at, x), fb(at, w), fb(at, y), fb(at, gy), _ACT_CODE[act], fb(at, gpre),
-                _NULL if gx is None else fb(at, gx), fb(at, gw), _NULL if gb is None else fb(at, gb),
-            )
-            return gx, gw, gb
-        if not _is_float(x, w, y, gy) or len({x.dtype, w.dtype, y.dtype, gy.dtype}) != 1:
+        if not _is_float(x, w, y, gy) or not (w.dtype == y.dtype == gy.dtype == dtype):
             return super().linear_backward(x, w, y, gy, act, need_x, need_bias)
-        x, w, y = self.contiguous(x), self.contiguous(w), self.contiguous(y)
-        gy = self.contiguous(self.broadcast_to(gy, y.shape))
+        if gy.shape != y.shape:
+            gy = self.broadcast_to(gy, y.shape)
+        x, w, y, gy = self.contiguous(x), self.contiguous(w), self.contiguous(y), self.contiguous(gy)
+        at, fb = _FLOATS[dtype][2], ffi.from_buffer
         m, k = x.shape
         n = w.shape[0]
-        gpre = np.empty((m, n), x.dtype)
-        gx = np.empty((m, k), x.dtype) if need_x else None
-        gw = np.empty((n, k), x.dtype)
-        gb = np.empty((n,), x.dtype) if need_bias else None
-        _kernel("linear_backward", x.dtype)(
-            m,
-            k,
-            n,
-            _ptr(x),
-            _ptr(w),
-            _ptr(y),
-            _ptr(gy),
-            _ACT_CODE[act],
-            _ptr(gpre),
-            _NULL if gx is None else _ptr(gx),
-            _ptr(gw),
-            _NULL if gb is None else _ptr(gb),
+        gpre = np.empty((m, n), dtype)
+        gx = np.empty((m, k), dtype) if need_x else None
+        gw = np.empty((n, k), dtype)
+        gb = np.empty((n,), dtype) if need_bias else None
+        _LINEAR_BACKWARD[dtype](
+            m, k, n, fb(at, x), fb(at, w), fb(at, y), fb(at, gy), _ACT_CODE[act], fb(at, gpre),
+            _NULL if gx is None else fb(at, gx), fb(at, gw), _NULL if gb is None else fb(at, gb),
         )
         return gx, gw, gb
 
@@ -656,33 +603,14 @@ class CBackend(NumpyBackend):
 
     def sgd_update(self, p, g, buf, lr, momentum, dampening, weight_decay, nesterov, first) -> None:
         _check_state("sgd", p, buf)
-        dtype = p.dtype
-        info = _FLOATS.get(dtype)
-        if (
-            info is not None and g.dtype == dtype and g.shape == p.shape and p.flags.c_contiguous
-            and g.flags.c_contiguous and (buf is None or (buf.dtype == dtype and buf.flags.c_contiguous))
-        ):
-            at, fb = info[2], ffi.from_buffer
-            _SGD[dtype](
-                p.size, fb(at, p), fb(at, g), _NULL if buf is None else fb(at, buf), lr, momentum, dampening,
-                weight_decay, int(nesterov), int(first),
-            )
-            return
-        operands = self._update_operands(p, g)
-        if operands is None or (buf is not None and not buf.flags.c_contiguous):
+        if not (_is_float(p) and p.flags.c_contiguous) or (buf is not None and not buf.flags.c_contiguous):
             return super().sgd_update(p, g, buf, lr, momentum, dampening, weight_decay, nesterov, first)
-        (g,) = operands
-        _kernel("sgd", p.dtype)(
-            p.size,
-            _ptr(p),
-            _ptr(g),
-            _NULL if buf is None else _ptr(buf),
-            lr,
-            momentum,
-            dampening,
-            weight_decay,
-            int(nesterov),
-            int(first),
+        if g.__class__ is not np.ndarray or g.shape != p.shape or g.dtype != p.dtype or not g.flags.c_contiguous:
+            (g,) = self._update_operands(p, g)  # broadcast, compact, or a clear dtype error
+        at, fb = _FLOATS[p.dtype][2], ffi.from_buffer
+        _SGD[p.dtype](
+            p.size, fb(at, p), fb(at, g), _NULL if buf is None else fb(at, buf), lr, momentum, dampening,
+            weight_decay, int(nesterov), int(first),
         )
 
     def adam_update(self, p, g, m, v, lr, beta1, beta2, eps, weight_decay, step) -> None:
