@@ -44,10 +44,13 @@ extern "C" {
  *   SIGMOID    y = 1/(1+exp(-x)), computed as e=exp(-|x|);
  *              y = x>=0 ? 1/(1+e) : e/(1+e)   (never overflows)
  *   TANH       y = tanh(x)
- *   RELU       y = x > 0 ? x : 0              (NaN stays NaN)
+ *   RELU       y = x < 0 ? 0 : x              (NaN stays NaN, -0 stays -0: PyTorch)
  *   LEAKY_RELU y = x > 0 ? x : alpha*x
  *   ELU        y = x > 0 ? x : alpha*(exp(x)-1)
- *   POW        y = x ** alpha                 (C pow)
+ *   POW        y = x ** alpha, as PyTorch's tensor ** scalar: alpha 0.5 is sqrt(x) and
+ *              -0.5 is 1/sqrt(x) (so (-inf)**0.5 and (-inf)**-0.5 are NaN, (-0)**0.5 = -0,
+ *              where C's pow gives +inf, 0 and +0); -1, 2, 3, -2 are 1/x, x*x, x*x*x,
+ *              1/(x*x); any other alpha is C's pow
  *   ABS        y = |x|
  */
 enum {
@@ -67,11 +70,14 @@ void eng_unary_f64(int op, int64_t n, const double *x, double *y, double alpha);
  *   LOG        gx = gy / x                           (x)
  *   SIGMOID    gx = gy * y * (1 - y)                 (y)
  *   TANH       gx = gy * (1 - y*y)                   (y)
- *   RELU       gx = x > 0 ? gy : 0                   (x; relu'(0) = 0)
- *   LEAKY_RELU gx = x > 0 ? gy : alpha*gy            (x)
- *   ELU        gx = x > 0 ? gy : gy * (y + alpha)    (x and y)
- *   POW        gx = alpha == 0 ? 0 : gy * alpha * x**(alpha-1)   (x)
- *   ABS        gx = gy * sign(x), sign(0) = 0        (x)
+ *   RELU       gx = x <= 0 ? 0 : gy                  (x; relu'(0) = 0, NaN passes gy)
+ *   LEAKY_RELU gx = x > 0 ? gy : alpha*gy            (x; NaN takes alpha*gy)
+ *   ELU        gx = x <= 0 ? gy * (alpha*exp(x)) : gy   (x; NaN passes gy)
+ *   POW        gx = alpha == 0 ? 0 : gy * (alpha * x**(alpha-1))  (x; ** as in POW)
+ *   ABS        gx = gy * sign(x), sign(0) = sign(NaN) = 0   (x)
+ * At NaN these follow PyTorch's definitions, whose tests are the ones written above
+ * (PyTorch's vectorised elu loop tests x > 0 instead and gives NaN: it disagrees with
+ * its own scalar loop, which handles the last few elements of a tensor).
  * A pointer that is not read may be NULL. */
 void eng_unary_backward_f32(int op, int64_t n, const float *x, const float *y,
                             const float *gy, float *gx, float alpha);
@@ -140,7 +146,8 @@ void eng_fill_f64(int64_t n, double *out, double value);
  * R = shape[ndim-nred : ndim] (reduced).  out is contiguous over K (one
  * element when nred == ndim); nred == 0 is a plain copy.
  *
- * sum:  out[k] = sum over r in R of x[k, r]       (empty R gives 0)
+ * sum:  out[k] = sum over r in R of x[k, r]       (empty R gives 0; a sum starts
+ *       from +0, so the sum of -0s is +0, as numpy and PyTorch)
  *       Accumulated pairwise / in blocks with several accumulators, so the
  *       float32 error grows like numpy's pairwise sum, not linearly.
  */
@@ -203,7 +210,7 @@ void eng_matmul_naive_f64(int64_t batch, int64_t M, int64_t N, int64_t K,
 /* ---------------------------------------------------------------- linear --
  * PyTorch layout, everything contiguous: x (M,K), w (N,K), b (N) or NULL,
  * y (M,N).  Activations:
- *   NONE a(z) = z; RELU a(z) = max(z,0); SIGMOID a(z) = 1/(1+exp(-z));
+ *   NONE a(z) = z; RELU a(z) = z < 0 ? 0 : z (as the RELU op); SIGMOID a(z) = 1/(1+exp(-z));
  *   TANH a(z) = tanh(z). */
 enum { ENG_ACT_NONE = 0, ENG_ACT_RELU = 1, ENG_ACT_SIGMOID = 2, ENG_ACT_TANH = 3 };
 
@@ -216,7 +223,7 @@ void eng_linear_forward_f64(int64_t M, int64_t K, int64_t N, const double *x,
 
 /* Backward of eng_linear_forward, given y (its output) and gy = dL/dy:
  *   gpre[m,n] = gy[m,n] * act'(y[m,n])     with act' from the OUTPUT y:
- *               NONE 1, RELU (y > 0), SIGMOID y(1-y), TANH 1-y^2
+ *               NONE 1, RELU !(y <= 0) (NaN passes gy), SIGMOID y(1-y), TANH 1-y^2
  *   gx[m,k]   = sum_n gpre[m,n] * w[n,k]   (skipped when gx == NULL)
  *   gw[n,k]   = sum_m gpre[m,n] * x[m,k]
  *   gb[n]     = sum_m gpre[m,n]            (skipped when gb == NULL)
@@ -233,8 +240,8 @@ void eng_linear_backward_f64(int64_t M, int64_t K, int64_t N, const double *x,
  * Along the last axis of a contiguous (rows, cols) block, max-subtracted:
  *   mx = max_j x[r,j];  s = sum_j exp(x[r,j] - mx)
  *   log == 0: y[r,j] = exp(x[r,j] - mx) / s
- *   log == 1: y[r,j] = x[r,j] - mx - log(s)
- * A row of all -inf gives NaN (as PyTorch).  y may == x. */
+ *   log == 1: y[r,j] = (x[r,j] - mx) - log(s)     (in that order: nothing lost at |x| ~ 1e16)
+ * A row of all -inf, or holding a NaN or +inf, gives NaN (as PyTorch).  y may == x. */
 void eng_softmax_f32(int64_t rows, int64_t cols, const float *x, float *y, int log);
 void eng_softmax_f64(int64_t rows, int64_t cols, const double *x, double *y, int log);
 
@@ -248,7 +255,9 @@ void eng_softmax_backward_f64(int64_t rows, int64_t cols, const double *y,
 
 /* --------------------------------------------------------- cross entropy --
  * logits (rows, cols) contiguous; target[r] in [0, cols) (checked by caller).
- *   loss[r] = logsumexp_j(logits[r,j]) - logits[r, target[r]]     (stable) */
+ *   loss[r] = logsumexp_j(logits[r,j]) - logits[r, target[r]]
+ *           = (mx - logits[r, target[r]]) + log(s)   (mx, s as in softmax: stable and
+ *             exact for huge logits; NaN where the row's softmax is NaN) */
 void eng_cross_entropy_f32(int64_t rows, int64_t cols, const float *logits,
                            const int64_t *target, float *loss);
 void eng_cross_entropy_f64(int64_t rows, int64_t cols, const double *logits,
@@ -327,12 +336,17 @@ void eng_scatter_add_rows_f64(int64_t nidx, int64_t rowlen, const int64_t *idx,
  * eng_num_threads: threads the kernels will use (omp_get_max_threads(), or
  *   1 without OpenMP).
  * eng_set_num_threads: n >= 1 sets it (omp_set_num_threads); no-op without
- *   OpenMP.
+ *   OpenMP, and in the child of a fork().
+ * eng_in_forked_child: 1 in the child of a fork() of a process that loaded this
+ *   library, else 0.  GNU OpenMP's thread pool does not survive fork (the next
+ *   multi-threaded region would wait forever for threads that are gone), so a
+ *   pthread_atfork handler sets the child to one thread, for good.
  * eng_build_info: a static string naming the GEMM micro-kernel chosen at
  *   run time and whether OpenMP is compiled in, e.g.
  *   "gemm: avx2+fma (runtime dispatch); openmp: yes". */
 int eng_num_threads(void);
 void eng_set_num_threads(int n);
+int eng_in_forked_child(void);
 const char *eng_build_info(void);
 
 /* CFFI_END */

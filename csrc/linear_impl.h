@@ -16,7 +16,7 @@ void FN(eng_linear_forward)(int64_t M, int64_t K, int64_t N, const T *x, const T
             for (int64_t n = 0; n < N; n++) row[n] += b[n];
         switch (act) {
         case ENG_ACT_RELU:
-            for (int64_t n = 0; n < N; n++) row[n] = row[n] <= 0 ? (T)0 : row[n];
+            for (int64_t n = 0; n < N; n++) row[n] = row[n] < 0 ? (T)0 : row[n];
             break;
         case ENG_ACT_SIGMOID:
             for (int64_t n = 0; n < N; n++) row[n] = LM(eng_sigmoid)(row[n]);  /* vmath.h */
@@ -45,7 +45,7 @@ void FN(eng_linear_backward)(int64_t M, int64_t K, int64_t N, const T *x, const 
     }                                                                      \
     break;
     switch (act) {
-    case ENG_ACT_RELU:    GPRE_LOOP(v > 0 ? g : (T)0)
+    case ENG_ACT_RELU:    GPRE_LOOP(v <= 0 ? (T)0 : g)    /* NaN passes g, as PyTorch */
     case ENG_ACT_SIGMOID: GPRE_LOOP(g * (v * (1 - v)))
     case ENG_ACT_TANH:    GPRE_LOOP(g * (1 - v * v))
     default:              GPRE_LOOP(((void)v, g))

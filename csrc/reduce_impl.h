@@ -60,13 +60,15 @@ static inline int64_t FN(step)(int nd, int64_t *idx, const int64_t *shape, const
     return delta;
 }
 
-/* Sum of one reduced block (nr dims, >= 1 elements each). */
+/* Sum of one reduced block (nr dims, >= 1 elements each).  "+ 0" turns a -0 into +0: a
+ * sum starts from +0, as numpy's and PyTorch's do (the sum of -0s is +0, of [-0] too);
+ * it changes no other value (x + 0 == x) and is kept by the compiler without fast-math. */
 static T FN(block_sum)(const T *x, int nr, const int64_t *rs, const int64_t *rst)
 {
     if (nr == 0)
-        return x[0];
+        return x[0] + (T)0;
     if (nr == 1)
-        return FN(pairwise)(x, rs[0], rst[0]);
+        return FN(pairwise)(x, rs[0], rst[0]) + (T)0;
     int64_t rows = 1, idx[ENG_MAX_NDIM] = {0};
     for (int d = 0; d < nr - 1; d++)
         rows *= rs[d];

@@ -1,7 +1,34 @@
 /*
- * runtime.c -- thread count and build information.
+ * runtime.c -- thread count, fork safety and build information.
  */
 #include "internal.h"
+
+#if defined(_OPENMP) && !defined(_WIN32)
+#include <pthread.h>
+#define ENG_ATFORK 1
+#else
+#define ENG_ATFORK 0
+#endif
+
+/* Set in the child of a fork().  GNU libgomp's thread pool does not survive fork: the
+ * child inherits the pool's bookkeeping but not its threads, so the next parallel region
+ * with more than one thread waits forever for workers that do not exist (PyTorch's CPU
+ * ops hang the same way).  The child therefore runs every kernel on one thread: with one
+ * thread OpenMP never touches the pool, and the GEMM uses no OpenMP construct at all. */
+static volatile int eng_forked_child;
+
+#if ENG_ATFORK
+static void eng_after_fork_child(void)
+{
+    eng_forked_child = 1;
+    omp_set_num_threads(1);     /* the ICV of the forking thread, the child's only one */
+}
+
+__attribute__((constructor)) static void eng_runtime_init(void)
+{
+    pthread_atfork(NULL, NULL, eng_after_fork_child);
+}
+#endif
 
 int eng_num_threads(void)
 {
@@ -15,11 +42,16 @@ int eng_num_threads(void)
 void eng_set_num_threads(int n)
 {
 #ifdef _OPENMP
-    if (n >= 1)
+    if (n >= 1 && !eng_forked_child)
         omp_set_num_threads(n);
 #else
     (void)n;
 #endif
+}
+
+int eng_in_forked_child(void)
+{
+    return eng_forked_child;
 }
 
 #ifdef _OPENMP

@@ -15,15 +15,18 @@ static T FN(row_max)(const T *x, int64_t n)
     return mx;
 }
 
-/* logsumexp of a row, max-subtracted; a row of all -inf gives NaN */
-static T FN(row_lse)(const T *x, int64_t n, T *mx_out)
+/* log sum_j exp(x[j] - mx) of a row, with mx its max (returned in *mx_out).  The max is
+ * kept apart: log_softmax is (x - mx) - lse and the loss (mx - x[t]) + lse, so nothing is
+ * lost when |mx| is huge (mx + lse would round lse away: 0 instead of log 2 at 1e16).
+ * A row of all -inf, or with a NaN or +inf, gives NaN (as PyTorch). */
+static T FN(row_log_sum)(const T *x, int64_t n, T *mx_out)
 {
     T mx = FN(row_max)(x, n);
     T s = 0;
     for (int64_t j = 0; j < n; j++)
         s += LM(exp)(x[j] - mx);
     *mx_out = mx;
-    return mx + LM(log)(s);
+    return LM(log)(s);
 }
 
 void FN(eng_softmax)(int64_t rows, int64_t cols, const T *x, T *y, int use_log)
@@ -34,15 +37,13 @@ void FN(eng_softmax)(int64_t rows, int64_t cols, const T *x, T *y, int use_log)
     for (int64_t r = 0; r < rows; r++) {
         const T *xr = x + r * cols;
         T *yr = y + r * cols;
-        T mx = FN(row_max)(xr, cols);
         if (use_log) {
-            T s = 0;
+            T mx;
+            const T lse = FN(row_log_sum)(xr, cols, &mx);
             for (int64_t j = 0; j < cols; j++)
-                s += LM(exp)(xr[j] - mx);
-            T shift = mx + LM(log)(s);
-            for (int64_t j = 0; j < cols; j++)
-                yr[j] = xr[j] - shift;
+                yr[j] = (xr[j] - mx) - lse;
         } else {
+            const T mx = FN(row_max)(xr, cols);
             T s = 0;
             for (int64_t j = 0; j < cols; j++) {
                 T e = LM(exp)(xr[j] - mx);
@@ -81,8 +82,8 @@ void FN(eng_cross_entropy)(int64_t rows, int64_t cols, const T *logits, const in
     for (int64_t r = 0; r < rows; r++) {
         const T *xr = logits + r * cols;
         T mx;
-        T lse = FN(row_lse)(xr, cols, &mx);
-        loss[r] = lse - xr[target[r]];
+        const T lse = FN(row_log_sum)(xr, cols, &mx);
+        loss[r] = (mx - xr[target[r]]) + lse;
     }
 }
 

@@ -15,6 +15,53 @@ static inline T FN(select_pos_)(T xv, T a, T b)
     return xv > 0 ? a : b;
 }
 
+/* x <= 0 ? a : b: the other way round for NaN (NaN <= 0 is false, so NaN takes b). */
+#define select_nonpos(xv, a, b) FN(select_nonpos_)((xv), (a), (b))
+static inline T FN(select_nonpos_)(T xv, T a, T b)
+{
+    return xv <= 0 ? a : b;
+}
+
+/* x ** a as PyTorch computes a tensor to a scalar power: a few exponents have their own
+ * formula, chosen once per call (the loop stays branch-free), the rest use C's pow. */
+#ifndef ENG_POW_KINDS
+#define ENG_POW_KINDS
+enum { POW_ANY, POW_SQRT, POW_RSQRT, POW_RECIP, POW_SQUARE, POW_CUBE, POW_RECIP_SQUARE };
+#endif
+
+static int FN(pow_kind)(T a)
+{
+    if (a == (T)0.5) return POW_SQRT;           /* (-inf)**0.5 = NaN, (-0)**0.5 = -0 (C's pow: +inf, +0) */
+    if (a == (T)-0.5) return POW_RSQRT;         /* (-inf)**-0.5 = NaN, (-0)**-0.5 = -inf */
+    if (a == -1) return POW_RECIP;
+    if (a == 2) return POW_SQUARE;
+    if (a == 3) return POW_CUBE;
+    if (a == -2) return POW_RECIP_SQUARE;
+    return POW_ANY;
+}
+
+static inline T FN(pow_of)(int kind, T v, T a)
+{
+    switch (kind) {
+    case POW_SQRT:         return LM(sqrt)(v);
+    case POW_RSQRT:        return 1 / LM(sqrt)(v);
+    case POW_RECIP:        return 1 / v;
+    case POW_SQUARE:       return v * v;
+    case POW_CUBE:         return v * v * v;
+    case POW_RECIP_SQUARE: return 1 / (v * v);
+    default:               return LM(pow)(v, a);
+    }
+}
+
+/* y[i] = x[i] ** a; the kind is fixed for the whole call. */
+static void FN(pow_loop)(int64_t n, const T *x, T *y, T a)
+{
+    const int kind = FN(pow_kind)(a);
+    ENG_OMP(parallel for schedule(static) if(n > ENG_PAR_MIN_ELEMS))
+    for (int64_t i = 0; i < n; i++)
+        y[i] = FN(pow_of)(kind, x[i], a);
+}
+
 static inline T FN(sigmoid)(T x)
 {
     return LM(eng_sigmoid)(x);              /* vmath.h: eng_sigmoidf / eng_sigmoid */
@@ -37,10 +84,10 @@ void FN(eng_unary)(int op, int64_t n, const T *x, T *y, T alpha)
     case ENG_LOG:        UNARY_LOOP(LM(log)(v))
     case ENG_SIGMOID:    UNARY_LOOP(FN(sigmoid)(v))
     case ENG_TANH:       UNARY_LOOP(LM(tanh)(v))
-    case ENG_RELU:       UNARY_LOOP(v <= 0 ? (T)0 : v)   /* NaN -> NaN */
+    case ENG_RELU:       UNARY_LOOP(v < 0 ? (T)0 : v)    /* NaN -> NaN, -0 -> -0 (as PyTorch) */
     case ENG_LEAKY_RELU: UNARY_LOOP(v > 0 ? v : alpha * v)
     case ENG_ELU:        UNARY_LOOP(v > 0 ? v : alpha * LM(expm1)(v))
-    case ENG_POW:        UNARY_LOOP(LM(pow)(v, alpha))
+    case ENG_POW:        FN(pow_loop)(n, x, y, alpha); break;
     case ENG_ABS:        UNARY_LOOP(LM(fabs)(v))
     default:             break;
     }
@@ -64,15 +111,21 @@ void FN(eng_unary_backward)(int op, int64_t n, const T *x, const T *y, const T *
     case ENG_SIGMOID:    BACKWARD_LOOP(gy[i] * (y[i] * (1 - y[i])))
     case ENG_TANH:       BACKWARD_LOOP(gy[i] * (1 - y[i] * y[i]))
     /* Both sides are loaded before the select: a load inside one arm of ?: is a
-     * conditional load, which keeps the loop from vectorising. */
-    case ENG_RELU:       BACKWARD_LOOP(select_pos(x[i], gy[i], (T)0))
+     * conditional load, which keeps the loop from vectorising.  At x = NaN they pick
+     * the side PyTorch's definitions pick: relu and elu test x <= 0 (NaN passes gy),
+     * leaky_relu tests x > 0 (NaN takes alpha*gy). */
+    case ENG_RELU:       BACKWARD_LOOP(select_nonpos(x[i], (T)0, gy[i]))
     case ENG_LEAKY_RELU: BACKWARD_LOOP(select_pos(x[i], gy[i], alpha * gy[i]))
-    case ENG_ELU:        BACKWARD_LOOP(select_pos(x[i], gy[i], gy[i] * (y[i] + alpha)))
+    /* alpha e^x from x, not y + alpha: that cancels to 0 once e^x < eps (x < -17 in float32) */
+    case ENG_ELU:        BACKWARD_LOOP(select_nonpos(x[i], gy[i] * (alpha * VEXP(x[i])), gy[i]))
     case ENG_POW:
         if (alpha == 0) {                   /* d/dx x**0 = 0 (as PyTorch) */
             BACKWARD_LOOP((T)0)
         }
-        BACKWARD_LOOP(gy[i] * alpha * LM(pow)(x[i], alpha - 1))
+        {   /* gy * (a * x**(a-1)), PyTorch's order, with the same power as the forward */
+            const int kind = FN(pow_kind)(alpha - 1);
+            BACKWARD_LOOP(gy[i] * (alpha * FN(pow_of)(kind, x[i], alpha - 1)))
+        }
     case ENG_ABS:        BACKWARD_LOOP(gy[i] * (T)((x[i] > 0) - (x[i] < 0)))
     default:             break;
     }
@@ -80,5 +133,6 @@ void FN(eng_unary_backward)(int op, int64_t n, const T *x, const T *y, const T *
 #undef BACKWARD_LOOP
 #undef VEXP
 #undef select_pos
+#undef select_nonpos
 
 #include "tmpl_end.h"

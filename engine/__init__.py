@@ -42,6 +42,8 @@ from engine.errors import (
     EngineTypeError,
     EngineValueError,
     GradError,
+    MissingFileError,
+    PathError,
     ShapeError,
 )
 from engine.functions import (

@@ -13,14 +13,19 @@ import sys
 from collections.abc import Sequence
 
 from engine.errors import EngineError
+from engine.serialization import check_output_dir, check_output_file
 
 
 def _graph(args: argparse.Namespace) -> int:
     from engine import viz
-    from engine.expr import parse_assignment, parse_expression
+    from engine.expr import parse_assignments, parse_expression
+    from engine.viz.renderer import output_format
     from engine.viz.steps import fmt
 
-    values = dict(parse_assignment(a) for a in args.assignments)
+    values = parse_assignments(args.assignments)
+    if args.output:  # a bad -o fails before any work, not after it
+        check_output_file(args.output, "-o", create=False)
+        output_format(args.output)
     root, inputs = parse_expression(args.expr, values)
     root.label = args.name
     root.backward()
@@ -38,6 +43,7 @@ def _graph(args: argparse.Namespace) -> int:
 def _demo(args: argparse.Namespace) -> int:
     from engine.demo import run_demo
 
+    check_output_dir(args.out, "--out", create=False)
     run_demo(args.out)
     return 0
 
@@ -67,7 +73,8 @@ def _train(args: argparse.Namespace) -> int:
               "lecture's SGD(lr=0.001), which barely moves it")
     if args.lr is not None:
         kwargs["lr"] = args.lr
-    out = Path(args.out if args.out else Path("engine-train") / args.task)
+    # Checked before training (made when the pictures are drawn), so a bad --out fails now, not after every epoch.
+    out = check_output_dir(args.out if args.out else Path("engine-train") / args.task, "--out", create=False)
     print(f"training {args.task} on device {device!r}")
     history = training.TASKS[args.task](**kwargs)
     metric = history.get("accuracy")

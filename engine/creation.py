@@ -2,23 +2,40 @@
 
 from __future__ import annotations
 
+import math
+import numbers
 from typing import Any
 
 import numpy as np
 
 from engine.dtypes import as_dtype, float32, int64
-from engine.errors import EngineValueError
+from engine.errors import EngineTypeError, EngineValueError
 from engine.random import generator
-from engine.tensor import Tensor, tensor
+from engine.tensor import Size, Tensor, tensor
 
 
-def _shape(size: tuple) -> tuple:
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+def _shape(size: tuple, op: str = "size") -> tuple:
+    """A shape from ``f(2, 3)`` or ``f((2, 3))``: non-negative integers only (``zeros(2.5)`` is refused)."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list, Size)):
         size = tuple(size[0])
+    for s in size:
+        if isinstance(s, (bool, np.bool_)) or not isinstance(s, (numbers.Integral, np.integer, Tensor)):
+            raise EngineTypeError(
+                f"{op}: sizes must be integers, got {type(s).__name__} {s!r} in {tuple(size)}"
+            )
     shape = tuple(int(s) for s in size)
     if any(s < 0 for s in shape):
-        raise EngineValueError(f"size: negative dimension in {shape}")
+        raise EngineValueError(f"{op}: negative dimension in {shape}; sizes must be >= 0")
     return shape
+
+
+def _number(op: str, name: str, value) -> float | int:
+    """``value`` as a Python number, or a one-line error naming the argument."""
+    if isinstance(value, Tensor):
+        value = value.item()
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.integer, np.floating)):
+        raise EngineTypeError(f"{op}: {name} must be a number, got {type(value).__name__} {value!r}")
+    return value
 
 
 def _make(array: np.ndarray, dtype, device, requires_grad: bool) -> Tensor:
@@ -27,11 +44,13 @@ def _make(array: np.ndarray, dtype, device, requires_grad: bool) -> Tensor:
 
 
 def zeros(*size, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.zeros(_shape(size), (as_dtype(dtype) if dtype else float32).np), None, device, requires_grad)
+    shape = _shape(size, "zeros")
+    return _make(np.zeros(shape, (as_dtype(dtype) if dtype else float32).np), None, device, requires_grad)
 
 
 def ones(*size, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.ones(_shape(size), (as_dtype(dtype) if dtype else float32).np), None, device, requires_grad)
+    shape = _shape(size, "ones")
+    return _make(np.ones(shape, (as_dtype(dtype) if dtype else float32).np), None, device, requires_grad)
 
 
 def empty(*size, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
@@ -39,34 +58,66 @@ def empty(*size, dtype: Any = None, device: Any = None, requires_grad: bool = Fa
 
 
 def full(size, fill_value, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    if isinstance(fill_value, (bool, np.bool_)):
+        from engine.dtypes import bool_
+
+        dtype = bool_ if dtype is None else dtype
+    else:
+        fill_value = _number("full", "fill_value", fill_value)
     if dtype is None:
-        dtype = int64 if isinstance(fill_value, int) and not isinstance(fill_value, bool) else float32
-    return _make(np.full(_shape((size,)), fill_value, as_dtype(dtype).np), None, device, requires_grad)
+        dtype = int64 if isinstance(fill_value, (int, np.integer)) else float32
+    from engine.tensor import _scalar_as
+
+    value = _scalar_as(fill_value, as_dtype(dtype), "full")
+    return _make(np.full(_shape((size,), "full"), value, as_dtype(dtype).np), None, device, requires_grad)
 
 
 def rand(*size, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Uniform on [0, 1), from the generator ``manual_seed`` seeds."""
-    return _make(generator().random(_shape(size)), dtype or float32, device, requires_grad)
+    return _make(generator().random(_shape(size, "rand")), dtype or float32, device, requires_grad)
 
 
 def randn(*size, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """Standard normal, from the generator ``manual_seed`` seeds."""
-    return _make(generator().standard_normal(_shape(size)), dtype or float32, device, requires_grad)
+    return _make(generator().standard_normal(_shape(size, "randn")), dtype or float32, device, requires_grad)
 
 
-def randint(low: int, high: int | None = None, size=(), dtype: Any = None, device: Any = None) -> Tensor:
+def randint(low: int, high: int | tuple | None = None, size=None, dtype: Any = None, device: Any = None) -> Tensor:
+    """Integers drawn uniformly from [low, high): ``randint(high, size)`` or ``randint(low, high, size)``."""
+    if size is None and isinstance(high, (tuple, list, Size)):
+        low, high, size = 0, low, high  # PyTorch's two-argument form: randint(high, size)
     if high is None:
         low, high = 0, low
-    return _make(generator().integers(low, high, _shape((size,))), dtype or int64, device, False)
+    if size is None:
+        raise EngineTypeError("randint: missing the size argument, e.g. randint(0, 10, (3,))")
+    for name, value in (("low", low), ("high", high)):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
+            raise EngineTypeError(f"randint: {name} must be an integer, got {type(value).__name__} {value!r}")
+    if low >= high:
+        raise EngineValueError(f"randint: low must be less than high, got low={low} and high={high}")
+    shape = _shape(size if isinstance(size, (tuple, list, Size)) else (size,), "randint")
+    return _make(generator().integers(low, high, shape), dtype or int64, device, False)
 
 
 def randperm(n: int, dtype: Any = None, device: Any = None) -> Tensor:
-    return _make(generator().permutation(n), dtype or int64, device, False)
+    (count,) = _shape((n,), "randperm")
+    return _make(generator().permutation(count), dtype or int64, device, False)
 
 
 def arange(start, end=None, step=1, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """start, start + step, ... up to (not including) end."""
     if end is None:
         start, end = 0, start
+    start, end, step = (_number("arange", n, v) for n, v in (("start", start), ("end", end), ("step", step)))
+    for name, value in (("start", start), ("end", end), ("step", step)):
+        if not math.isfinite(value):
+            raise EngineValueError(f"arange: {name} must be finite, got {value}")
+    if step == 0:
+        raise EngineValueError("arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise EngineValueError(
+            f"arange: upper bound and lower bound inconsistent with step sign (start={start}, end={end}, step={step})"
+        )
     values = np.arange(start, end, step)
     if dtype is None:
         dtype = float32 if values.dtype.kind == "f" else int64
@@ -75,11 +126,21 @@ def arange(start, end=None, step=1, dtype: Any = None, device: Any = None, requi
 
 def linspace(start: float, end: float, steps: int, dtype: Any = None, device: Any = None,
              requires_grad: bool = False) -> Tensor:
-    return _make(np.linspace(start, end, steps), dtype or float32, device, requires_grad)
+    """``steps`` evenly spaced numbers from start to end, both included."""
+    start, end = _number("linspace", "start", start), _number("linspace", "end", end)
+    if isinstance(steps, (int, np.integer)) and not isinstance(steps, bool) and steps < 0:
+        raise EngineValueError(f"linspace: number of steps must be non-negative, got {steps}")
+    (count,) = _shape((steps,), "linspace")
+    return _make(np.linspace(start, end, count), dtype or float32, device, requires_grad)
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.eye(n, m), dtype or float32, device, requires_grad)
+    """The n x m identity (m = n when left out)."""
+    for name, value in (("n", n), ("m", m)):
+        if isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value < 0:
+            raise EngineValueError(f"eye: {name} must be greater or equal to 0, got {value}")
+    rows, cols = _shape((n, n if m is None else m), "eye")
+    return _make(np.eye(rows, cols), dtype or float32, device, requires_grad)
 
 
 def _like(fn, t: Tensor, dtype, device, requires_grad, *args) -> Tensor:
@@ -114,13 +175,13 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 def FloatTensor(*data) -> Tensor:  # noqa: N802 - PyTorch's name
     """``FloatTensor([[1, 2]])`` (data) or ``FloatTensor(2, 3)`` (an uninitialised shape: zeros here)."""
-    if data and all(isinstance(d, int) for d in data):
+    if data and all(isinstance(d, int) and not isinstance(d, bool) for d in data):
         return zeros(*data, dtype=float32)
     return tensor(data[0] if data else [], dtype=float32)
 
 
 def LongTensor(*data) -> Tensor:  # noqa: N802
-    if data and all(isinstance(d, int) for d in data):
+    if data and all(isinstance(d, int) and not isinstance(d, bool) for d in data):
         return zeros(*data, dtype=int64)
     return tensor(data[0] if data else [], dtype=int64)
 
@@ -128,7 +189,7 @@ def LongTensor(*data) -> Tensor:  # noqa: N802
 def DoubleTensor(*data) -> Tensor:  # noqa: N802
     from engine.dtypes import float64
 
-    if data and all(isinstance(d, int) for d in data):
+    if data and all(isinstance(d, int) and not isinstance(d, bool) for d in data):
         return zeros(*data, dtype=float64)
     return tensor(data[0] if data else [], dtype=float64)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from engine.serialization import PathError, check_output_dir
 from engine.value import Value
 
 
@@ -56,9 +57,20 @@ def _plot_losses(losses: list[float], path: Path, title: str) -> Path | None:
     ax.set_ylabel("loss")
     ax.set_title(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    try:
+        fig.savefig(path, dpi=110)
+    except OSError as exc:  # e.g. a folder already named like the picture
+        raise PathError(f"demo: cannot write {str(path)!r}: {exc.strerror or exc}") from None
+    finally:
+        plt.close(fig)
     return path
+
+
+def _write_text(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise PathError(f"demo: cannot write {str(path)!r}: {exc.strerror or exc}") from None
 
 
 def scalar_demo(out: Path) -> list[Path]:
@@ -73,7 +85,7 @@ def scalar_demo(out: Path) -> list[Path]:
         text = viz.format_steps(root)
         print(text)
         steps_path = out / f"{name}_steps.txt"
-        steps_path.write_text(text + "\n", encoding="utf-8")
+        _write_text(steps_path, text + "\n")
         written += [viz.render(root, out / f"{name}.svg"), steps_path]
 
     print("\nTraining a 2-4-1 scalar MLP (every weight a Value) on XOR:")
@@ -135,14 +147,13 @@ def write_index(out: Path, pictures: list[Path]) -> Path:
         + "\n".join(items) + "\n</body></html>\n"
     )
     index = out / "index.html"
-    index.write_text(page, encoding="utf-8")
+    _write_text(index, page)
     return index
 
 
 def run_demo(out: str | Path = "engine-demo") -> list[Path]:
     """Run every part of the demo into ``out`` and print what was written."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = check_output_dir(out, "demo")  # a file or an unwritable place fails here, before any work
     written = scalar_demo(out)
     written += tensor_demo(out)
     written.append(write_index(out, [p for p in written if p.suffix in (".svg", ".png")]))

@@ -77,3 +77,38 @@ def result_dtype(a: DType, b: DType) -> DType:
     """PyTorch's promotion for two tensors: bool < uint8 < int64 < float32 < float64."""
     order = (bool_, uint8, int64, float32, float64)
     return a if order.index(a) >= order.index(b) else b
+
+
+def category(dtype: DType) -> int:
+    """PyTorch's dtype categories for promotion: 0 bool, 1 integer, 2 floating point."""
+    if dtype is bool_:
+        return 0
+    return 2 if dtype.is_floating_point else 1
+
+
+def _combine(higher: DType | None, lower: DType | None) -> DType | None:
+    """Combine the promoted dtype of a higher-priority group of operands with a lower one:
+    the lower group only counts when it is of a higher category (PyTorch's result_type)."""
+    if higher is None:
+        return lower
+    if lower is None:
+        return higher
+    if category(lower) > category(higher):
+        return result_dtype(higher, lower)
+    return higher
+
+
+def promote(dimensioned: list, zero_dim: list, scalars: list) -> DType:
+    """PyTorch's type promotion for one op: tensors with dimensions decide first, then 0-d
+    tensors, then Python numbers (given as the dtype they stand for: float32 for a float,
+    int64 for an int, bool for a bool), each group counting only if it brings a higher
+    category (``uint8 tensor * 0.5`` is float32; ``float32 tensor + float64 0-d`` stays float32).
+    """
+
+    def group(ds: list) -> DType | None:
+        out = None
+        for d in ds:
+            out = d if out is None else result_dtype(out, d)
+        return out
+
+    return _combine(group(dimensioned), _combine(group(zero_dim), group(scalars)))

@@ -44,5 +44,13 @@ class GradError(EngineError, RuntimeError):
     """Autograd misuse: backward on a non-scalar, in-place change of a leaf that needs grad."""
 
 
+class PathError(EngineError, OSError):
+    """A path that cannot be used: a folder where a file belongs (or the reverse), not writable."""
+
+
+class MissingFileError(PathError, FileNotFoundError):
+    """``load`` was given a path where no file exists."""
+
+
 class ExpressionError(EngineError, ValueError):
     """An expression given to ``python -m engine graph`` that the safe parser refuses."""

@@ -12,17 +12,22 @@ with ``Value``), then one pass from the output down, summing gradients per node.
 
 from __future__ import annotations
 
+import threading
 from operator import attrgetter
 from typing import Any
 
 from engine.autograd import topological_order
-from engine.errors import DeviceError
+from engine.errors import DeviceError, GradError
 
 
-class GradMode:
-    """Whether ops record the graph (``engine.no_grad()`` turns it off)."""
+class _GradMode(threading.local):
+    """Whether ops record the graph (``engine.no_grad()`` turns it off), per thread: each
+    thread starts with recording on, as in PyTorch."""
 
     enabled = True
+
+
+GradMode = _GradMode()
 
 
 class Function:
@@ -40,6 +45,17 @@ class Function:
     inputs: tuple
     needs_input_grad: tuple
     retained: Any = None
+
+    # What backward reads, so that changing it in place before backward is caught (the
+    # version check): the positions of the inputs whose values backward uses (None: all
+    # tensor inputs) and whether it uses the output. Add's backward reads neither.
+    saved_inputs: tuple | None = None
+    saves_output: bool = False
+    # (version box, version at forward) of each tensor backward reads, per node.
+    saved_versions: tuple = ()
+    # A view op's output shares its input's memory when the backend says so; it then shares
+    # the input's version counter too, so an in-place change through either is seen by both.
+    view: bool = False
 
     @staticmethod
     def forward(ctx: Function, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - abstract
@@ -83,6 +99,8 @@ class Function:
         ctx.backend = backend
         out = cls.forward(ctx, *arrays, **kwargs)
         result = _Tensor._make(out, first._device, backend, False)
+        if cls.view and backend.shares_memory(out, first._data):
+            result._version_box = first._version_box
         if requires and GradMode.enabled:
             result.requires_grad = True
             ctx.inputs = args
@@ -90,6 +108,24 @@ class Function:
             # The nodes that made the inputs: the edges backward's topological order walks.
             ctx.parents = parents
             result.grad_fn = ctx
+            # The versions of what backward will read, as they are now (written out: every op runs this).
+            positions = cls.saved_inputs
+            saved = []
+            if positions is None:
+                for a in args:
+                    if isinstance(a, _Tensor):
+                        box = a._version_box
+                        saved.append((box, box[0]))
+            else:
+                for i in positions:
+                    a = args[i]
+                    if isinstance(a, _Tensor):
+                        box = a._version_box
+                        saved.append((box, box[0]))
+            if cls.saves_output:
+                box = result._version_box
+                saved.append((box, box[0]))
+            ctx.saved_versions = saved
         return result
 
     @classmethod
@@ -102,6 +138,21 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"
+
+
+def _version_error(node, box: list, version: int, grad) -> GradError:
+    """The error for a tensor that ``node.backward`` reads and that changed in place after forward."""
+    for position, t in enumerate(node.inputs):
+        if isinstance(t, _Tensor) and t._version_box is box:
+            what = f"{t.dtype.name} tensor of shape {tuple(t.shape)}, which is input {position}"
+            break
+    else:
+        what = f"{grad.dtype} tensor of shape {tuple(grad.shape)}, which is the output"
+    return GradError(
+        "backward: one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: a {what} of {node.name()}, is at version {box[0]}; expected version {version} instead. "
+        "Change it after backward(), or change a .clone() of it"
+    )
 
 
 _parent_nodes = attrgetter("parents")
@@ -128,6 +179,9 @@ def run_backward(root, gradient) -> None:
         g = grads.pop(id(node), None)
         if g is None:
             continue
+        for box, version in node.saved_versions:
+            if box[0] != version:  # a tensor this node reads was changed in place after forward
+                raise _version_error(node, box, version, g)
         if node.retained is not None:
             node.retained._accumulate_grad(g)
         in_grads = node.backward(node, g)

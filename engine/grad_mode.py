@@ -1,4 +1,8 @@
-"""``no_grad``, ``enable_grad``, ``set_grad_enabled``: turn graph recording off and on."""
+"""``no_grad``, ``enable_grad``, ``set_grad_enabled``: turn graph recording off and on.
+
+Grad mode belongs to the thread (as in PyTorch): a ``no_grad()`` block in one thread,
+an evaluation loop say, never stops another thread's training step from recording.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +12,29 @@ from engine.function import GradMode
 
 
 class _GradSwitch:
-    """A context manager and decorator that sets grad mode and restores it on exit."""
+    """A context manager and decorator that sets grad mode and restores it on exit.
+
+    The previous modes are kept on a stack, so one object may be entered again while it
+    is already active (nested ``with`` blocks, a decorated recursive function).
+    """
 
     enabled = True
 
     def __enter__(self):
-        self._previous = GradMode.enabled
+        self.__dict__.setdefault("_previous", []).append(GradMode.enabled)
         GradMode.enabled = self.enabled
         return self
 
     def __exit__(self, *exc) -> None:
-        GradMode.enabled = self._previous
+        GradMode.enabled = self._previous.pop()
+
+    def _fresh(self) -> _GradSwitch:
+        return type(self)()
 
     def __call__(self, fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            with type(self)():
+            with self._fresh():
                 return fn(*args, **kwargs)
 
         return wrapper
@@ -42,9 +53,32 @@ class enable_grad(_GradSwitch):  # noqa: N801
 
 
 class set_grad_enabled(_GradSwitch):  # noqa: N801
+    """``set_grad_enabled(mode)``: as a plain call it sets the mode now; as a ``with`` block or
+    decorator it sets it for the block and then restores the mode from before the call."""
+
     def __init__(self, mode: bool) -> None:
         self.enabled = bool(mode)
-        GradMode.enabled = self.enabled  # as in PyTorch it also works as a plain call
+        # As in PyTorch the call itself switches, so the first ``with`` must restore the
+        # mode from before the call, not the one the call just set.
+        self._before_call = GradMode.enabled
+        GradMode.enabled = self.enabled
+
+    def __enter__(self):
+        before, self._before_call = self._before_call, None
+        self.__dict__.setdefault("_previous", []).append(GradMode.enabled if before is None else before)
+        GradMode.enabled = self.enabled
+        return self
+
+    def __call__(self, fn):
+        # Decorating must not leave the mode switched: only the calls of fn switch it.
+        if self._before_call is not None:
+            GradMode.enabled, self._before_call = self._before_call, None
+        return super().__call__(fn)
+
+    def _fresh(self) -> _GradSwitch:
+        switch = object.__new__(type(self))
+        switch.enabled, switch._before_call = self.enabled, None
+        return switch
 
 
 def is_grad_enabled() -> bool:

@@ -47,12 +47,20 @@ def _pyplot() -> Any:
 
 
 def _save(fig: Any, path: str | Path) -> Path:
+    from engine.serialization import PathError, check_output_dir
+
     plt = _pyplot()
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    try:
+        check_output_dir(path.parent, "plots")
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+    except OSError as exc:  # PathError from the check, or the write itself (a folder named like the file)
+        if isinstance(exc, PathError):
+            raise
+        raise PathError(f"plots: cannot write {str(path)!r}: {exc.strerror or exc}") from None
+    finally:
+        plt.close(fig)
     return path
 
 

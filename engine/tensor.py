@@ -9,6 +9,7 @@ from ``engine.ops``; the calculus lives there, written once for every device.
 from __future__ import annotations
 
 import numbers
+import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -48,7 +49,11 @@ def _normalize_dims(dim, ndim: int, op: str) -> tuple:
     if dim is None:
         return tuple(range(ndim))
     dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-    out = tuple(sorted({_normalize_dim(d, ndim, op) for d in dims}))
+    normalized = [_normalize_dim(d, ndim, op) for d in dims]
+    if len(set(normalized)) != len(normalized):
+        twice = next(d for d in normalized if normalized.count(d) > 1)
+        raise EngineValueError(f"{op}: dim {twice} appears multiple times in the list of dims {tuple(dims)}")
+    out = tuple(sorted(normalized))
     return out if ndim else ()
 
 
@@ -59,7 +64,9 @@ class Tensor:
     or ``engine.Tensor(data)``/``FloatTensor``/``LongTensor``. See the module docstring.
     """
 
-    __slots__ = ("_data", "_device", "_backend", "requires_grad", "grad", "grad_fn", "_retain", "__weakref__")
+    __slots__ = (
+        "_data", "_device", "_backend", "requires_grad", "_grad", "grad_fn", "_retain", "_version_box", "__weakref__"
+    )
     __array_priority__ = 1000  # numpy scalars on the left defer to our operators
 
     def __init__(self, data: Any = (), dtype: Any = None, device: Any = None, requires_grad: bool = False):
@@ -71,22 +78,45 @@ class Tensor:
             requires_grad=requires_grad,
         )
         self._data, self._device, self._backend = made._data, made._device, made._backend
-        self.requires_grad, self.grad, self.grad_fn, self._retain = made.requires_grad, None, None, False
+        self.requires_grad, self._grad, self.grad_fn, self._retain = made.requires_grad, None, None, False
+        self._version_box = made._version_box
 
     @classmethod
-    def _make(cls, data, device: Device, backend, requires_grad: bool = False) -> Tensor:
+    def _make(
+        cls, data, device: Device, backend, requires_grad: bool = False, version_box: list | None = None
+    ) -> Tensor:
+        """A tensor around backend array ``data``. ``version_box`` is the in-place version counter
+        of the memory ``data`` lives in: pass the owner's when ``data`` is a view of another tensor."""
         t = object.__new__(cls)
         t._data = data
         t._device = device
         t._backend = backend
         t.requires_grad = requires_grad
-        t.grad = None
+        t._grad = None
         t.grad_fn = None
         t._retain = False
+        t._version_box = [0] if version_box is None else version_box
         return t
 
     def _like(self, data, requires_grad: bool = False) -> Tensor:
+        """A new tensor on this device around ``data`` (new memory: its own version counter)."""
         return Tensor._make(data, self._device, self._backend, requires_grad)
+
+    def _alias(self) -> Tensor:
+        """A tensor over this one's memory, without history (``detach``, ``.data``)."""
+        return Tensor._make(self._data, self._device, self._backend, False, self._version_box)
+
+    @property
+    def _version(self) -> int:
+        """How many times this tensor's memory was changed in place (PyTorch's ``t._version``).
+
+        Backward compares it with the version each saved tensor had at forward time, so a
+        tensor changed after it was used can never give a silently wrong gradient.
+        """
+        return self._version_box[0]
+
+    def _bump_version(self) -> None:
+        self._version_box[0] += 1
 
     # ---- properties -----------------------------------------------------------------------
     @property
@@ -129,11 +159,45 @@ class Tensor:
     @property
     def data(self) -> Tensor:
         """The same storage without autograd history (PyTorch's ``.data``)."""
-        return self._like(self._data)
+        return self._alias()
 
     @data.setter
     def data(self, value: Tensor) -> None:
-        self._data = value._data if isinstance(value, Tensor) else np.asarray(value, self._data.dtype)
+        """``t.data = other``: ``t`` now holds ``other``'s storage (its shape, dtype and device too).
+
+        Only a tensor's storage is taken as is. Anything else (a numpy array, a list) is
+        copied into new storage of ``t``'s dtype and device, so a foreign array (read-only,
+        misaligned, with odd strides) can never become what the kernels read and write.
+        """
+        if isinstance(value, Tensor):
+            self._data, self._device, self._backend = value._data, value._device, value._backend
+            self._version_box = value._version_box
+            return
+        made = tensor(value, dtype=self.dtype, device=self._device)
+        self._data, self._version_box = made._data, made._version_box
+
+    @property
+    def grad(self) -> Tensor | None:
+        """d root / d self after ``root.backward()`` (None until then); backward adds into it."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value: Tensor | None) -> None:
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise EngineTypeError(
+                    f"grad: assigned grad expected to be a Tensor or None but got {type(value).__name__}"
+                )
+            problem = None
+            if tuple(value.shape) != tuple(self.shape):
+                problem = f"of shape {tuple(value.shape)} to a tensor of shape {tuple(self.shape)}"
+            elif value.dtype != self.dtype:
+                problem = f"of dtype {value.dtype.name} to a tensor of dtype {self.dtype.name}"
+            elif value._backend is not self._backend:
+                problem = f"on device {value.device} to a tensor on device {self.device}"
+            if problem:
+                raise EngineValueError(f"grad: attempting to assign a gradient {problem}; they must match")
+        self._grad = value
 
     @property
     def T(self) -> Tensor:
@@ -228,11 +292,21 @@ class Tensor:
             g = self._backend.full(self._data.shape, 1, self._data.dtype)
         else:
             gt = gradient if isinstance(gradient, Tensor) else tensor(gradient, dtype=self.dtype, device=self.device)
+            if gt._backend is not self._backend:
+                from engine.errors import DeviceError
+
+                raise DeviceError(
+                    f"backward: the gradient is on device {gt.device} but the tensor is on {self.device}; "
+                    "move the gradient with .to(device)"
+                )
             if tuple(gt.shape) != tuple(self.shape):
                 raise ShapeError(
                     f"backward: gradient has shape {tuple(gt.shape)} but the tensor has shape {tuple(self.shape)}"
                 )
             g = gt._data
+            if g.dtype != self._data.dtype:
+                # PyTorch casts a gradient of another dtype (a float64 or an int tensor) to the tensor's dtype.
+                g = self._backend.astype(g, self._data.dtype)
         run_backward(self, g)
 
     def _accumulate_grad(self, g, owned: bool = False) -> None:
@@ -244,11 +318,11 @@ class Tensor:
             g, owned = self._backend.astype(g, self._data.dtype), True
         if g.shape != self._data.shape:
             g, owned = self._backend.broadcast_to(g, self._data.shape), False
-        if self.grad is None:
+        if self._grad is None:
             # Otherwise a copy: the same gradient array may flow into several tensors.
-            self.grad = self._like(g if owned else self._backend.copy(g))
+            self._grad = self._like(g if owned else self._backend.copy(g))
         else:
-            self.grad = self._like(self._backend.binary("add", self.grad._data, g))
+            self._grad = self._like(self._backend.binary("add", self._grad._data, g))
 
     def retain_grad(self) -> Tensor:
         """Keep ``.grad`` on this non-leaf tensor after backward."""
@@ -258,7 +332,9 @@ class Tensor:
         return self
 
     def detach(self) -> Tensor:
-        return self._like(self._data)
+        """The same storage without history: changes through either are seen by both (and by
+        backward's version check)."""
+        return self._alias()
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if requires_grad and not self.dtype.is_floating_point:
@@ -283,7 +359,9 @@ class Tensor:
         if target_dtype is not None and as_dtype(target_dtype) != self.dtype:
             from engine.ops.shape import Cast
 
-            out = Cast.apply(out, as_dtype(target_dtype).np)
+            target_dtype = as_dtype(target_dtype)
+            # A cast to an integer or bool dtype ends the graph: it has no derivative (PyTorch).
+            out = Cast.apply(out if target_dtype.is_floating_point else out.detach(), target_dtype.np)
         if target_device is not None:
             name = resolve_name(target_device)
             if name != out._device.type:
@@ -331,8 +409,12 @@ class Tensor:
         return self if self.is_contiguous() else self.clone()
 
     # ---- arithmetic -----------------------------------------------------------------------
-    def _operand(self, other: Any, op: str) -> tuple[Tensor, Any]:
-        """Bring ``other`` to this tensor's device and a common dtype (PyTorch's promotion)."""
+    def _operand(self, other: Any, op: str, floating: bool = False) -> tuple[Tensor, Any]:
+        """Bring ``other`` to this tensor's device and both to one dtype, by PyTorch's promotion
+        (``dtypes.promote``). ``other`` is returned as a tensor, or as a numpy scalar of the
+        common dtype when it is a Python number. ``floating``: the op's result is floating point
+        (true division), so an integer common dtype becomes float32.
+        """
         if isinstance(other, Tensor):
             if other._backend is not self._backend:
                 from engine.errors import DeviceError
@@ -341,40 +423,48 @@ class Tensor:
                     f"{op}: tensors on different devices ({self.device} and {other.device}); "
                     "move them to one device with .to(device)"
                 )
-            if other.ndim == 0 and self.ndim > 0 and other.dtype.is_floating_point == self.dtype.is_floating_point:
-                # A 0-d tensor takes part like a Python number (PyTorch's rule).
-                return self, other.to(self.dtype) if other.dtype != self.dtype else other
-            if self._data.shape != other._data.shape:
+            a_shape, b_shape = self._data.shape, other._data.shape
+            if a_shape != b_shape:
                 try:
-                    np.broadcast_shapes(self._data.shape, other._data.shape)
+                    np.broadcast_shapes(a_shape, b_shape)
                 except ValueError:
                     raise ShapeError(
-                        f"{op}: shapes {tuple(self.shape)} and {tuple(other.shape)} do not broadcast; "
+                        f"{op}: shapes {tuple(a_shape)} and {tuple(b_shape)} do not broadcast; "
                         "each trailing dimension must match or be 1"
                     ) from None
-            common = result_dtype(self.dtype, other.dtype)
-            a = self if self.dtype == common else self.to(common)
-            b = other if other.dtype == common else other.to(common)
+            a_dtype, b_dtype = self.dtype, other.dtype
+            if a_dtype is b_dtype and not floating:
+                return self, other
+            dims, zeros = [], []
+            (dims if len(a_shape) else zeros).append(a_dtype)
+            (dims if len(b_shape) else zeros).append(b_dtype)
+            common = dtypes.promote(dims, zeros, [])
+            if floating and not common.is_floating_point:
+                common = dtypes.float32
+            a = self if a_dtype is common else self.to(common)
+            b = other if b_dtype is common else other.to(common)
             return a, b
-        if isinstance(other, (bool, np.bool_)):
-            other = int(other)
-        if isinstance(other, numbers.Number):
-            if isinstance(other, complex):
+        if isinstance(other, (numbers.Number, np.generic)) and not isinstance(other, (str, bytes)):
+            if type(other) is float and self._data.dtype.kind == "f" and -3.4e38 < other < 3.4e38:
+                return self, self._data.dtype.type(other)  # the common case, kept cheap: x * 0.5
+            if isinstance(other, (complex, np.complexfloating)):
                 raise DTypeError(f"{op}: complex numbers are not supported")
-            kind = self._data.dtype.kind
-            if kind in "bi" and isinstance(other, float) or (isinstance(other, np.floating)):
-                a = self if kind == "f" else self.to(dtypes.float32)
-                return a, a._data.dtype.type(other)
-            if kind == "b":
-                a = self.to(dtypes.int64)
-                return a, a._data.dtype.type(other)
-            return self, self._data.dtype.type(other)
+            scalar = _scalar_dtype(other)
+            own = self.dtype
+            if self._data.ndim:
+                common = dtypes.promote([own], [], [scalar])
+            else:
+                common = dtypes.promote([], [own], [scalar])
+            if floating and not common.is_floating_point:
+                common = dtypes.float32
+            a = self if own is common else self.to(common)
+            return a, _scalar_as(other, common, op)
         if isinstance(other, (list, tuple, np.ndarray)):
-            return self._operand(tensor(other, device=self.device), op)
+            return self._operand(tensor(other, device=self.device), op, floating)
         raise EngineTypeError(f"{op}: unsupported operand type {type(other).__name__}; use a tensor or a Python number")
 
-    def _binary(self, fn, other, op: str, reverse: bool = False) -> Tensor:
-        a, b = self._operand(other, op)
+    def _binary(self, fn, other, op: str, reverse: bool = False, floating: bool = False) -> Tensor:
+        a, b = self._operand(other, op, floating)
         if reverse:
             a, b = b, a
         return fn.apply(a, b)
@@ -386,10 +476,23 @@ class Tensor:
         return self._binary(_ew.Add, other, "add", reverse=True)
 
     def __sub__(self, other):
+        self._no_bool_subtraction(other)
         return self._binary(_ew.Sub, other, "sub")
 
     def __rsub__(self, other):
+        self._no_bool_subtraction(other)
         return self._binary(_ew.Sub, other, "sub", reverse=True)
+
+    def _no_bool_subtraction(self, other) -> None:
+        # A Python bool counts too: PyTorch wraps it as a bool tensor.
+        other_is_bool = isinstance(other, (bool, np.bool_)) or (
+            isinstance(other, Tensor) and other.dtype is dtypes.bool_
+        )
+        if self.dtype is dtypes.bool_ or other_is_bool:
+            raise DTypeError(
+                "sub: subtraction, the `-` operator, with a bool tensor is not supported; "
+                "use `^` (logical xor) or `~` (logical not), or convert with .long() or .float() first"
+            )
 
     def __mul__(self, other):
         return self._binary(_ew.Mul, other, "mul")
@@ -398,27 +501,45 @@ class Tensor:
         return self._binary(_ew.Mul, other, "mul", reverse=True)
 
     def __truediv__(self, other):
-        a = self if self.dtype.is_floating_point else self.float()
-        if isinstance(other, Tensor) and not other.dtype.is_floating_point:
-            other = other.float()
-        return a._binary(_ew.Div, other, "div")
+        return self._binary(_ew.Div, other, "div", floating=True)
 
     def __rtruediv__(self, other):
-        a = self if self.dtype.is_floating_point else self.float()
-        return a._binary(_ew.Div, other, "div", reverse=True)
+        return self._binary(_ew.Div, other, "div", reverse=True, floating=True)
 
     def __pow__(self, other):
-        if isinstance(other, numbers.Number) and not isinstance(other, bool):
-            if float(other) == 2.0 and self.dtype.is_floating_point:
+        if isinstance(other, (numbers.Real, np.integer, np.floating)) and not isinstance(other, (bool, np.bool_)):
+            exponent = float(_scalar_as(other, dtypes.float64, "pow"))
+            if exponent == 2.0 and self.dtype.is_floating_point:
                 return _ew.Mul.apply(self, self)  # x*x: exact, and one fast primitive
-            a = self if self.dtype.is_floating_point or isinstance(other, int) else self.float()
-            return _ew.PowScalar.apply(a, float(other))
-        return self._binary(_ew.Pow, other, "pow")
+            integral = isinstance(other, (numbers.Integral, np.integer))
+            a = self if self.dtype.is_floating_point or integral else self.float()
+            if not a.dtype.is_floating_point and exponent < 0:
+                _negative_integer_power()
+            return _ew.PowScalar.apply(a, exponent)
+        return self._pow(other, reverse=False)
 
     def __rpow__(self, other):
-        return self._binary(_ew.Pow, other, "pow", reverse=True)
+        return self._pow(other, reverse=True)
+
+    def _pow(self, other, reverse: bool) -> Tensor:
+        """Elementwise ``self ** other`` (or ``other ** self``) with promotion."""
+        a, b = self._operand(other, "pow")
+        if reverse:
+            a, b = b, a
+        base = a if isinstance(a, Tensor) else b
+        if not base.dtype.is_floating_point:
+            # int ** negative int has no integer answer: refused as in PyTorch (numpy would raise its own error).
+            negative = (b < 0).any().item() if isinstance(b, Tensor) else b < 0
+            if negative:
+                _negative_integer_power()
+        return _ew.Pow.apply(a, b)
 
     def __neg__(self):
+        if self.dtype is dtypes.bool_:
+            raise DTypeError(
+                "neg: negation, the `-` operator, on a bool tensor is not supported; "
+                "to invert a mask use `~` (logical not)"
+            )
         return _ew.Neg.apply(self)
 
     def __pos__(self):
@@ -544,8 +665,8 @@ class Tensor:
     # ---- reductions -----------------------------------------------------------------------
     def sum(self, dim=None, keepdim: bool = False, dtype=None):
         x = self if dtype is None else self.to(dtype)
-        if x.dtype == dtypes.bool_:
-            x = x.long()
+        if dtype is None and not x.dtype.is_floating_point and x.dtype is not dtypes.int64:
+            x = x.long()  # bool and uint8 sum to int64, as in PyTorch (no wrap at 256)
         return _red.Sum.apply(x, _normalize_dims(dim, x.ndim, "sum"), keepdim)
 
     def mean(self, dim=None, keepdim: bool = False, dtype=None):
@@ -690,70 +811,171 @@ class Tensor:
         return self.reshape(*shape[:d], 1, *shape[d:])
 
     def expand(self, *shape) -> Tensor:
-        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-            shape = tuple(shape[0])
+        """A view with size-1 dimensions repeated (stride 0) and new leading dimensions added;
+        -1 keeps an existing size. Writes to the original show through it; in-place arithmetic
+        on it is refused (its elements share memory)."""
+        shape = _int_sizes(shape, "expand")
         lead = len(shape) - self.ndim
-        target = tuple(self.shape[i - lead] if s == -1 else s for i, s in enumerate(shape))
-        try:
-            np.broadcast_shapes(tuple(self.shape), target)
-        except ValueError:
-            raise ShapeError(f"expand: shape {tuple(self.shape)} cannot be expanded to {target}") from None
-        return _shp.Expand.apply(self, target)
+        if lead < 0:
+            raise ShapeError(
+                f"expand: the number of sizes provided ({len(shape)}) must be greater or equal to the number of "
+                f"dimensions in the tensor ({self.ndim}, shape {tuple(self.shape)})"
+            )
+        target = []
+        for i, s in enumerate(shape):
+            if s == -1 and i < lead:
+                raise ShapeError(f"expand: the size -1 isn't allowed in a leading, non-existing dimension {i}")
+            if s < -1:
+                raise ShapeError(f"expand: invalid size {s} in {shape}; sizes must be >= 0 (or -1 to keep one)")
+            own = self.shape[i - lead] if i >= lead else 1
+            size = own if s == -1 else s
+            if own != 1 and own != size:
+                raise ShapeError(
+                    f"expand: the expanded size {size} must match the existing size {own} at non-singleton "
+                    f"dimension {i} (shape {tuple(self.shape)} to {shape})"
+                )
+            target.append(size)
+        return _shp.Expand.apply(self, tuple(target))
 
     def expand_as(self, other: Tensor) -> Tensor:
         return self.expand(other.shape)
 
     def repeat(self, *sizes) -> Tensor:
-        if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
-            sizes = tuple(sizes[0])
-        out = self
-        for dim, n in enumerate(sizes[len(sizes) - self.ndim :] if len(sizes) >= self.ndim else sizes):
-            if n != 1:
-                out = cat([out] * n, dim=dim)
-        return out
+        """Tile the tensor ``sizes[i]`` times along dimension i (extra leading sizes add dimensions).
+
+        Written as a view and a copy: (s0, s1) -> (1, s0, 1, s1) -> expand to (n0, s0, n1, s1)
+        -> reshape to (n0 s0, n1 s1); the gradient flows back through both.
+        """
+        sizes = _int_sizes(sizes, "repeat")
+        if len(sizes) < self.ndim:
+            raise ShapeError(
+                f"repeat: number of dimensions of repeat dims ({len(sizes)}) can not be smaller than the number of "
+                f"dimensions of the tensor ({self.ndim}, shape {tuple(self.shape)})"
+            )
+        if any(n < 0 for n in sizes):
+            raise ShapeError(f"repeat: repeat counts must be >= 0, got {sizes}")
+        shape = (1,) * (len(sizes) - self.ndim) + tuple(self.shape)
+        spread = []
+        for s in shape:
+            spread += [1, s]
+        tiled = []
+        for n, s in zip(sizes, shape):
+            tiled += [n, s]
+        out = self.reshape(*spread).expand(*tiled)
+        return out.reshape(*(n * s for n, s in zip(sizes, shape)))
 
     # ---- indexing ---------------------------------------------------------------------------
     def _key(self, key):
-        """Turn index tensors into numpy arrays and check integer indices are in range."""
+        """The index ``key`` in numpy's terms, checked against this tensor's shape.
+
+        Index tensors become integer or bool arrays; every integer index is checked against
+        the dimension it indexes and made non-negative. ``None`` adds a dimension and indexes
+        none, ``...`` stands for the dimensions no other entry indexes, a bool mask indexes
+        as many dimensions as it has, anything else indexes one.
+        """
         items = key if isinstance(key, tuple) else (key,)
+        entries = [self._key_entry(k) for k in items]
+        if sum(k is Ellipsis for k in entries) > 1:
+            raise EngineValueError("index: an index can only have a single ellipsis ('...')")
+        used = sum(_dims_indexed(k) for k in entries)
+        if used > self.ndim:
+            raise EngineValueError(
+                f"index: too many indices for a tensor of dimension {self.ndim} (shape {tuple(self.shape)}): "
+                f"the index uses {used}"
+            )
         out = []
         dim = 0
-        for k in items:
-            if isinstance(k, Tensor):
-                k = self._backend.to_numpy(k._data)
-                if k.dtype.kind == "f":
-                    raise EngineTypeError("index: tensors used as indices must be long or bool, got a float tensor")
-            if isinstance(k, list):
-                k = np.asarray(k)
-            if isinstance(k, np.ndarray) and k.dtype.kind in "iu":
-                n = self._data.shape[dim] if dim < self.ndim else 0
+        for k in entries:
+            if k is Ellipsis:
+                dim += self.ndim - used
+            elif isinstance(k, np.ndarray) and k.dtype == np.bool_:
+                covered = tuple(self.shape[dim : dim + k.ndim])
+                if k.shape != covered:
+                    raise ShapeError(
+                        f"index: the mask of shape {k.shape} does not match the indexed shape {covered} "
+                        f"(dimensions {dim} to {dim + k.ndim - 1} of {tuple(self.shape)})"
+                    )
+            elif isinstance(k, np.ndarray):
+                n = self._data.shape[dim]
                 if k.size and (k.max() >= n or k.min() < -n):
                     bad = int(k.max() if k.max() >= n else k.min())
                     raise EngineValueError(f"index: index {bad} is out of bounds for dimension {dim} with size {n}")
                 k = np.where(k < 0, k + n, k)
-            elif isinstance(k, (int, np.integer)) and not isinstance(k, bool):
-                n = self._data.shape[dim] if dim < self.ndim else 0
+            elif isinstance(k, int):
+                n = self._data.shape[dim]
                 if not -n <= k < n:
                     raise EngineValueError(f"index: index {k} is out of bounds for dimension {dim} with size {n}")
             out.append(k)
-            if k is None:
-                continue
-            if k is Ellipsis:
-                dim = self.ndim - (len(items) - len(out))
-                continue
-            dim += k.ndim if isinstance(k, np.ndarray) and k.dtype == np.bool_ else 1
+            dim += _dims_indexed(k)
         return tuple(out)
+
+    def _key_entry(self, k):
+        """One entry of an index, in numpy's terms (ints, slices, None, ..., int or bool arrays)."""
+        if k is None or k is Ellipsis or isinstance(k, slice):
+            if isinstance(k, slice):
+                for part in (k.start, k.stop, k.step):
+                    if part is not None and (isinstance(part, bool) or not isinstance(part, (int, np.integer, Tensor))):
+                        raise EngineTypeError(
+                            f"index: slice parts must be integers or None, got {type(part).__name__} in {k}"
+                        )
+                if k.step is not None and int(k.step) == 0:
+                    raise EngineValueError("index: slice step cannot be zero")
+                return slice(*(None if p is None else int(p) for p in (k.start, k.stop, k.step)))
+            return k
+        if isinstance(k, (bool, np.bool_)):
+            return np.asarray(k)  # a 0-d mask: adds a dimension of size 1 (True) or 0 (False)
+        if isinstance(k, (int, np.integer)):
+            return int(k)
+        if isinstance(k, Tensor):
+            if k.dtype.is_floating_point:
+                raise EngineTypeError(
+                    "index: tensors used as indices must be long or bool (or uint8), got a float tensor"
+                )
+            k = self._backend.to_numpy(k._data)
+            if k.dtype == np.uint8:  # PyTorch's legacy byte mask
+                k = k.astype(np.bool_)
+        elif isinstance(k, (list, np.ndarray)):
+            try:
+                k = np.asarray(k)
+            except ValueError:
+                raise EngineValueError("index: a nested list index has inconsistent lengths") from None
+            if k.size == 0 and k.dtype.kind == "f":
+                k = k.astype(np.int64)  # [] is an empty integer index
+        else:
+            raise EngineTypeError(
+                f"index: only integers, slices, None, ..., and long or bool tensors are valid indices, "
+                f"got {type(k).__name__}"
+            )
+        if k.dtype.kind not in "iub":
+            raise EngineTypeError(f"index: index arrays must hold integers or bools, got {k.dtype}")
+        return k
 
     def __getitem__(self, key) -> Tensor:
         return _shp.Index.apply(self, self._key(key))
 
     def __setitem__(self, key, value) -> None:
-        self._check_inplace("setitem")
-        v = value._data if isinstance(value, Tensor) else value
+        self._check_inplace("setitem", overlap_ok=True)
+        if isinstance(value, Tensor):
+            if value._backend is not self._backend:
+                from engine.errors import DeviceError
+
+                raise DeviceError(
+                    f"setitem: the value is on device {value.device} but the tensor is on {self.device}; "
+                    "move it with .to(device)"
+                )
+            v = value._data
+        else:
+            v = value
         self._backend.setitem(self._data, self._key(key), v)
+        self._bump_version()
 
     # ---- in place ------------------------------------------------------------------------------
-    def _check_inplace(self, op: str) -> None:
+    def _check_inplace(self, op: str, overlap_ok: bool = False) -> None:
+        """Refuse an in-place change that autograd or the memory layout can't honour.
+
+        ``overlap_ok``: the op writes one value per location whatever the layout (``fill_``,
+        ``zero_``, ``setitem``), so an expanded tensor may take it, as in PyTorch.
+        """
         if GradMode.enabled and self.requires_grad and self.grad_fn is None:
             raise GradError(
                 f"{op}: a leaf tensor that requires grad is used in an in-place operation; "
@@ -761,20 +983,33 @@ class Tensor:
             )
         if GradMode.enabled and self.grad_fn is not None:
             raise GradError(f"{op}: in-place operations on tensors that are part of a graph are not supported")
+        if not overlap_ok and self._backend.internal_overlap(self._data):
+            raise EngineValueError(
+                f"{op}: unsupported operation: more than one element of the written-to tensor (shape "
+                f"{tuple(self.shape)}, an expanded view) refers to a single memory location; .clone() it first"
+            )
 
     def _inplace(self, op: str, other) -> Tensor:
-        self._check_inplace(op + "_")
-        o = other._data if isinstance(other, Tensor) else other
-        result = self._backend.binary(op, self._data, o)
+        """``self op= other``: computed in the promoted dtype (PyTorch's rule), then written back in
+        ``self``'s dtype, which must be able to hold it (a float result can't go into an int tensor)."""
+        name = op + "_"
+        self._check_inplace(name)
+        a, b = self._operand(other, name, floating=op == "div")
+        result = self._backend.binary(op, a._data, b._data if isinstance(b, Tensor) else b)
         if result.shape != self._data.shape:
             raise ShapeError(
-                f"{op}_: the result shape {result.shape} does not match the in-place tensor's shape {tuple(self.shape)}"
+                f"{name}: the result shape {result.shape} does not match the in-place tensor's shape "
+                f"{tuple(self.shape)}"
             )
         if result.dtype != self._data.dtype:
-            if self._data.dtype.kind != "f" and result.dtype.kind == "f":
-                raise DTypeError(f"{op}_: result type {from_numpy_dtype(result.dtype)} can't be cast to {self.dtype}")
-            result = result.astype(self._data.dtype)
+            result_type = from_numpy_dtype(result.dtype)
+            if dtypes.category(result_type) > dtypes.category(self.dtype):
+                raise DTypeError(
+                    f"{name}: result type {result_type.name} can't be cast to the desired output type {self.dtype.name}"
+                )
+            result = self._backend.astype(result, self._data.dtype)
         self._backend.setitem(self._data, Ellipsis, result)
+        self._bump_version()
         return self
 
     def add_(self, other, alpha=1):
@@ -795,18 +1030,36 @@ class Tensor:
     __itruediv__ = div_
 
     def zero_(self) -> Tensor:
-        self._check_inplace("zero_")
+        self._check_inplace("zero_", overlap_ok=True)
         self._backend.fill(self._data, 0)
+        self._bump_version()
         return self
 
     def fill_(self, value) -> Tensor:
-        self._check_inplace("fill_")
-        self._backend.fill(self._data, value)
+        self._check_inplace("fill_", overlap_ok=True)
+        if isinstance(value, Tensor):
+            if value.numel() != 1:
+                raise EngineValueError(f"fill_: only a one-element tensor can fill, got shape {tuple(value.shape)}")
+            value = value.item()
+        if not _is_number(value):
+            raise EngineTypeError(f"fill_: the value must be a number, got {type(value).__name__}")
+        self._backend.fill(self._data, _scalar_as(value, self.dtype, "fill_"))
+        self._bump_version()
         return self
 
     def copy_(self, src: Tensor) -> Tensor:
+        """Copy ``src``'s values (broadcast to this shape, from any device and dtype) into this tensor."""
         self._check_inplace("copy_")
-        self._backend.setitem(self._data, Ellipsis, src.to(self.device)._data)
+        if not isinstance(src, Tensor):
+            raise EngineTypeError(f"copy_: src must be a tensor, got {type(src).__name__}")
+        try:
+            fits = np.broadcast_shapes(tuple(src.shape), tuple(self.shape)) == tuple(self.shape)
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ShapeError(f"copy_: src of shape {tuple(src.shape)} can't be broadcast to shape {tuple(self.shape)}")
+        self._backend.setitem(self._data, Ellipsis, src.detach().to(self.device)._data)
+        self._bump_version()
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
@@ -820,8 +1073,9 @@ class Tensor:
         return self._set_random(generator().normal(mean, std, self._data.shape))
 
     def _set_random(self, values: np.ndarray) -> Tensor:
-        self._check_inplace("random fill")
+        self._check_inplace("random fill", overlap_ok=True)
         self._backend.setitem(self._data, Ellipsis, self._backend.from_numpy(values.astype(self._data.dtype)))
+        self._bump_version()
         return self
 
 
@@ -855,17 +1109,94 @@ class _ToDevice:
         target = get_backend(name)
 
         class ToDevice(Function):
+            saved_inputs = ()
+
             @staticmethod
             def forward(ctx, a):
-                return target.from_numpy(np.ascontiguousarray(x._backend.to_numpy(a)))
+                return target.from_numpy(_host_copy(x._backend, a))
 
             @staticmethod
             def backward(ctx, g):
-                return x._backend.from_numpy(np.ascontiguousarray(target.to_numpy(g)))
+                return x._backend.from_numpy(_host_copy(target, g))
 
         out = ToDevice.apply(x)
         out._device, out._backend = _device(name), target
         return out
+
+
+def _int_sizes(sizes: tuple, op: str) -> tuple:
+    """``f(2, 3)`` or ``f((2, 3))`` as a tuple of Python ints; anything else is a one-line error."""
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list, Size)):
+        sizes = tuple(sizes[0])
+    for s in sizes:
+        if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer, Tensor)):
+            raise EngineTypeError(f"{op}: sizes must be integers, got {type(s).__name__} {s!r} in {tuple(sizes)}")
+    return tuple(int(s) for s in sizes)
+
+
+def _dims_indexed(k: Any) -> int:
+    """How many dimensions of the indexed tensor one (normalised) index entry consumes."""
+    if k is None or k is Ellipsis:
+        return 0
+    if isinstance(k, np.ndarray) and k.dtype == np.bool_:
+        return k.ndim
+    return 1
+
+
+def _negative_integer_power() -> None:
+    raise EngineValueError(
+        "pow: integers to negative integer powers are not allowed; use a float tensor (x.float() ** -1)"
+    )
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (numbers.Number, np.generic)) and not isinstance(x, (complex, np.complexfloating))
+
+
+def _scalar_dtype(x: Any) -> DType:
+    """The dtype a Python (or numpy) number stands for in promotion: bool, int64, or the
+    default float32 for any float (PyTorch: ``int_tensor * 0.5`` is float32)."""
+    if isinstance(x, (bool, np.bool_)):
+        return dtypes.bool_
+    if isinstance(x, (numbers.Integral, np.integer)):
+        return dtypes.int64
+    return dtypes.float32
+
+
+def _short(x: Any) -> str:
+    text = str(x)
+    return text if len(text) <= 24 else f"{text[:10]}...{text[-6:]} ({len(text)} digits)"
+
+
+def _scalar_as(x: Any, dtype: DType, op: str) -> np.generic:
+    """Number ``x`` as a numpy scalar of ``dtype``. Integers wrap into uint8 modulo 256 as in
+    PyTorch (``uint8 + 300`` adds 44); a number no float or int64 can hold is a one-line error."""
+    npd = dtype.np
+    if dtype.is_floating_point:
+        try:
+            value = float(x)
+        except OverflowError:
+            raise EngineValueError(
+                f"{op}: the number {_short(x)} is too large to be a float (the largest float64 is about 1.8e308)"
+            ) from None
+        with np.errstate(over="ignore"):  # beyond float32's range it is inf, as IEEE rounds it
+            return np.asarray(value).astype(npd)[()]
+    if dtype is dtypes.bool_:
+        return np.bool_(x)
+    value = int(x)
+    if not -(2**63) <= value < 2**63:
+        raise EngineValueError(
+            f"{op}: the integer {_short(x)} does not fit in int64 (valid: -2**63 to 2**63 - 1); "
+            "use a float, or a float tensor"
+        )
+    return np.asarray(value, np.int64).astype(npd)[()]
+
+
+def _host_copy(backend, a) -> np.ndarray:
+    """A compact host copy of backend array ``a`` that shares memory with nothing (numpy and c
+    both keep numpy arrays, and a tensor moved between them must not alias its source).
+    0-d stays 0-d (``np.ascontiguousarray`` would make it shape (1,))."""
+    return np.array(backend.to_numpy(a), order="C", copy=True)
 
 
 # ---- creation ------------------------------------------------------------------------------------
@@ -899,15 +1230,34 @@ def _to_array(data: Any) -> np.ndarray:
     raise EngineTypeError(f"tensor: can't make a tensor from {type(data).__name__}; use numbers, lists or arrays")
 
 
+def _refuse_huge_integers(array: np.ndarray) -> None:
+    """numpy keeps ints beyond 64 bits as Python objects: name the first one in one line."""
+    for value in array.flat:
+        if isinstance(value, int) and not isinstance(value, bool) and not -(2**63) <= value < 2**63:
+            fits_float = abs(value) <= sys.float_info.max
+            hint = "use a float for big numbers" if fits_float else "it is too large even for float64"
+            raise EngineValueError(
+                f"tensor: the integer {_short(value)} does not fit in int64 (valid: -2**63 to 2**63 - 1); {hint}"
+            )
+
+
 def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (numbers, nested lists, numpy arrays, tensors).
 
     Floats become float32 and ints int64 unless ``dtype`` says otherwise (as PyTorch).
     """
     array = _to_array(data)
+    if array.dtype.kind == "O":
+        _refuse_huge_integers(array)
     if array.dtype.kind not in "fiub":
         raise EngineTypeError(f"tensor: data of type {array.dtype} is not numeric; use numbers, lists or arrays")
     np_dtype = as_dtype(dtype).np if dtype is not None else _default_dtype_for(array, isinstance(data, np.ndarray))
+    if array.dtype == np.uint64 and np_dtype.kind != "f" and array.size and array.max() >= 2**63:
+        # Python ints from 2**63 to 2**64 - 1 arrive as uint64: as int64 they would wrap to negatives.
+        raise EngineValueError(
+            f"tensor: the integer {int(array.max())} does not fit in int64 (valid: -2**63 to 2**63 - 1); "
+            "pass dtype=engine.float64 to store it as a float"
+        )
     if isinstance(data, Tensor) and dtype is None:
         np_dtype = data._data.dtype
     array = np.array(array, dtype=np_dtype, copy=True, order="C")
@@ -1002,22 +1352,34 @@ def stack(tensors: Iterable[Tensor], dim: int = 0) -> Tensor:
 
 
 def where(cond: Tensor, a: Any, b: Any) -> Tensor:
-    """``cond ? a : b`` elementwise, with broadcasting; a and b may be numbers."""
-    ref = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else None
-    if ref is None:
-        ref = tensor(a, device=cond.device)
-    if not ref.dtype.is_floating_point and any(isinstance(v, float) for v in (a, b)):
-        ref = ref.float()  # an int tensor beside a float number becomes float32 (PyTorch)
-    x, y = ref._operand(a, "where")[1] if ref is not a else ref, ref._operand(b, "where")[1] if ref is not b else ref
-    if isinstance(x, Tensor) and isinstance(y, Tensor) and x.dtype != y.dtype:
-        common = result_dtype(x.dtype, y.dtype)
-        x, y = x.to(common), y.to(common)
+    """``cond ? a : b`` elementwise, with broadcasting; a and b may be numbers.
+
+    ``cond`` is a bool tensor; a and b are promoted to one dtype as for ``a + b``.
+    """
+    ref = a if isinstance(a, Tensor) else b if isinstance(b, Tensor) else cond if isinstance(cond, Tensor) else None
+    device = ref.device if ref is not None else None
+    if not isinstance(cond, Tensor):
+        cond = tensor(cond, dtype=dtypes.bool_, device=device)
+    if cond.dtype is not dtypes.bool_:
+        raise DTypeError(f"where: the condition must be a bool tensor, got {cond.dtype.name}; compare first (x > 0)")
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a = tensor(a, device=cond.device)
+    if isinstance(a, Tensor):
+        x, y = a._operand(b, "where")
+    else:
+        y, x = b._operand(a, "where")
     if not isinstance(x, Tensor):
-        x = ref._like(np.asarray(x, dtype=y._data.dtype if isinstance(y, Tensor) else ref._data.dtype))
+        x = y._like(y._backend.full((), x, y._data.dtype))
     if not isinstance(y, Tensor):
-        y = ref._like(np.asarray(y, dtype=x._data.dtype))
-    c = cond._data if isinstance(cond, Tensor) else np.asarray(cond, dtype=bool)
-    return _ew.Where.apply(c, x, y)
+        y = x._like(x._backend.full((), y, x._data.dtype))
+    try:
+        np.broadcast_shapes(tuple(cond.shape), tuple(x.shape), tuple(y.shape))
+    except ValueError:
+        raise ShapeError(
+            f"where: shapes of condition {tuple(cond.shape)}, input {tuple(x.shape)} and other {tuple(y.shape)} "
+            "do not broadcast; each trailing dimension must match or be 1"
+        ) from None
+    return _ew.Where.apply(cond, x, y)
 
 
 # The op modules import this one (Function -> Tensor), so they come last.

@@ -571,6 +571,105 @@ static void FN(test_diff_loss)(void)
     }
 }
 
+/* --------------------------------------------------------- special values
+ * Where C's libm and PyTorch differ, the kernels follow PyTorch (issue 8). */
+static void FN(test_special)(void)
+{
+    const T inf = (T)INFINITY, nan = (T)NAN;
+    /* pow by a scalar: 0.5 is sqrt, -0.5 is 1/sqrt (C's pow(-inf, 0.5) is +inf) */
+    T x[6] = {-inf, (T)-0.0, (T)0.0, inf, (T)4, nan}, y[6], g[6], one[6] = {1, 1, 1, 1, 1, 1};
+    FN(eng_unary)(ENG_POW, 6, x, y, (T)0.5);
+    CHECK(isnan(y[0]) && y[1] == 0 && signbit(y[1]) && y[2] == 0 && !signbit(y[2]) && isinf(y[3])
+          && y[4] == 2 && isnan(y[5]), DT " pow 0.5 is sqrt: (-inf)**0.5 = NaN, (-0)**0.5 = -0");
+    FN(eng_unary)(ENG_POW, 6, x, y, (T)-0.5);
+    CHECK(isnan(y[0]) && isinf(y[1]) && y[1] < 0 && isinf(y[2]) && y[2] > 0 && y[3] == 0 && y[4] == (T)0.5
+          && isnan(y[5]), DT " pow -0.5 is 1/sqrt: (-inf)**-0.5 = NaN, (-0)**-0.5 = -inf");
+    FN(eng_unary)(ENG_POW, 6, x, y, (T)3);
+    CHECK(isinf(y[0]) && y[0] < 0 && y[1] == 0 && signbit(y[1]) && y[4] == 64, DT " pow 3");
+    FN(eng_unary)(ENG_POW, 6, x, y, (T)1.5);
+    CHECK(isinf(y[0]) && y[0] > 0 && y[4] == 8, DT " pow 1.5 is C's pow");
+    /* its backward uses the same power: 1.5 * x**0.5 is NaN at -inf */
+    FN(eng_unary_backward)(ENG_POW, 6, x, NULL, one, g, (T)1.5);
+    CHECK(isnan(g[0]) && g[4] == 3, DT " pow 1.5 backward at -inf is NaN");
+    FN(eng_unary_backward)(ENG_POW, 6, x, NULL, one, g, (T)0.5);
+    CHECK(isnan(g[0]) && isinf(g[1]) && g[1] < 0 && g[4] == (T)0.25, DT " sqrt backward at -inf, -0");
+    /* relu keeps -0 and NaN (PyTorch's x < 0 ? 0 : x); the fused layer's NaN too (its
+     * GEMM sums from +0, so -0 does not arise there) */
+    T xz[3] = {(T)-0.0, nan, (T)-1}, yz[3], wz[1] = {1};
+    FN(eng_unary)(ENG_RELU, 3, xz, yz, 0);
+    CHECK(yz[0] == 0 && signbit(yz[0]) && isnan(yz[1]) && yz[2] == 0 && !signbit(yz[2]), DT " relu(-0) = -0");
+    FN(eng_linear_forward)(3, 1, 1, xz, wz, NULL, ENG_ACT_RELU, yz);
+    CHECK(yz[0] == 0 && isnan(yz[1]) && yz[2] == 0, DT " linear relu keeps NaN");
+    /* at NaN relu and elu pass the gradient, leaky_relu scales it (PyTorch's tests) */
+    T xs[4] = {nan, (T)-1, (T)0, (T)2}, ys[4], gs[4];
+    FN(eng_unary_backward)(ENG_RELU, 4, xs, NULL, one, gs, 0);
+    CHECK(gs[0] == 1 && gs[1] == 0 && gs[2] == 0 && gs[3] == 1, DT " relu backward at NaN passes g");
+    FN(eng_unary_backward)(ENG_LEAKY_RELU, 4, xs, NULL, one, gs, (T)0.1);
+    CHECK(gs[0] == (T)0.1 && gs[1] == (T)0.1 && gs[3] == 1, DT " leaky_relu backward at NaN");
+    FN(eng_unary)(ENG_ELU, 4, xs, ys, 1);
+    FN(eng_unary_backward)(ENG_ELU, 4, xs, ys, one, gs, 1);
+    CHECK(isnan(ys[0]) && gs[0] == 1 && close_to(gs[1], exp(-1.0), TOL) && gs[3] == 1, DT " elu backward at NaN");
+    /* elu's slope far left is alpha e^x, not 0 (y + alpha cancels) */
+    T xl[2] = {(T)-20, (T)-30}, yl[2], gl[2];
+    FN(eng_unary)(ENG_ELU, 2, xl, yl, 1);
+    FN(eng_unary_backward)(ENG_ELU, 2, xl, yl, one, gl, 1);
+    CHECK(close_to(gl[0] / exp(-20.0), 1, 1e-5) && close_to(gl[1] / exp(-30.0), 1, 1e-5),
+          DT " elu backward at -20, -30 is e^x");
+    /* fused linear relu backward: NaN pre-activation passes g */
+    T lx[1] = {1}, lw[1] = {nan}, ly[1], lgy[1] = {(T)0.5}, lgpre[1], lgw[1];
+    FN(eng_linear_forward)(1, 1, 1, lx, lw, NULL, ENG_ACT_RELU, ly);
+    FN(eng_linear_backward)(1, 1, 1, lx, lw, ly, lgy, ENG_ACT_RELU, lgpre, NULL, lgw, NULL);
+    CHECK(isnan(ly[0]) && lgpre[0] == (T)0.5, DT " linear relu backward at NaN passes g");
+    /* log_softmax and cross entropy at huge logits: (x - max) - log sum, exactly */
+    const T bigs[3] = {(T)1e6, (T)1e7, T_IS_F32 ? (T)1e30 : (T)1e16};
+    for (int b = 0; b < 3; b++) {
+        T z[2] = {bigs[b], bigs[b]}, lz[3], loss[1];
+        int64_t t[1] = {1};
+        FN(eng_softmax)(1, 2, z, lz, 1);
+        FN(eng_cross_entropy)(1, 2, z, t, loss);
+        CHECK(close_to(lz[0], -log(2.0), TOL) && close_to(lz[1], -log(2.0), TOL) && close_to(loss[0], log(2.0), TOL),
+              DT " log_softmax / cross entropy of [%g, %g] = -log 2", (double)z[0], (double)z[1]);
+        T z2[3] = {bigs[b], bigs[b] - 1, -inf};
+        FN(eng_softmax)(1, 3, z2, lz, 1);
+        const double d = (double)z2[1] - (double)z2[0];   /* -1, or 0 where big - 1 rounds to big */
+        CHECK(close_to(lz[0], -log1p(exp(d)), TOL) && close_to(lz[1], d - log1p(exp(d)), TOL)
+              && isinf(lz[2]) && lz[2] < 0,
+              DT " log_softmax of [%g, %g - 1, -inf]", (double)z2[0], (double)z2[0]);
+    }
+    /* a sum starts from +0: the sum of -0s is +0 (numpy, PyTorch), however it is blocked */
+    T negz[300];
+    for (int i = 0; i < 300; i++) negz[i] = (T)-0.0;
+    const int64_t zs[2] = {3, 100}, zst[2] = {100, 1}, zst_t[2] = {1, 3};
+    T zsum[3];
+    int zok = 1;
+    for (int64_t len = 1; len <= 300; len = len * 3 + 1) {
+        const int64_t sh[1] = {len}, st1[1] = {1};
+        FN(eng_sum)(1, sh, negz, st1, 1, zsum);
+        zok &= zsum[0] == 0 && !signbit(zsum[0]);
+    }
+    FN(eng_sum)(2, zs, negz, zst, 1, zsum);     /* rows */
+    zok &= !signbit(zsum[0]) && !signbit(zsum[2]);
+    FN(eng_sum)(2, zs, negz, zst_t, 1, zsum);   /* columns of a transposed block */
+    zok &= !signbit(zsum[0]) && !signbit(zsum[2]);
+    const int64_t one_sh[2] = {3, 1};
+    FN(eng_sum)(2, one_sh, negz, zst, 1, zsum); /* blocks of one element */
+    zok &= !signbit(zsum[0]) && !signbit(zsum[2]);
+    CHECK(zok, DT " sum of -0 is +0");
+    /* +inf or NaN in a row: the whole row is NaN (inf - inf), as PyTorch */
+    T zi[3] = {inf, 1, 2}, out[3], loss[1];
+    int64_t t0[1] = {1};
+    for (int lg = 0; lg <= 1; lg++) {
+        FN(eng_softmax)(1, 3, zi, out, lg);
+        CHECK(isnan(out[0]) && isnan(out[1]) && isnan(out[2]), DT " softmax log=%d with +inf is NaN", lg);
+    }
+    FN(eng_cross_entropy)(1, 3, zi, t0, loss);
+    CHECK(isnan(loss[0]), DT " cross entropy with +inf logit is NaN");
+    T zn[3] = {-inf, -inf, -inf};
+    FN(eng_cross_entropy)(1, 3, zn, t0, loss);
+    FN(eng_cross_entropy_backward)(1, 3, zn, t0, one, out);
+    CHECK(isnan(loss[0]) && isnan(out[0]) && isnan(out[1]), DT " cross entropy of all -inf is NaN");
+}
+
 static void FN(test_all)(void)
 {
     FN(test_diff_loss)();
@@ -580,6 +679,7 @@ static void FN(test_all)(void)
     FN(test_softmax)();
     FN(test_optim)();
     FN(test_index)();
+    FN(test_special)();
 }
 
 #undef TOL

@@ -3,6 +3,10 @@
  * float64, on edge shapes.  Build and run with `make -C csrc test`.
  * Prints "N passed, M failed" last and exits non-zero on any failure.
  */
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 #include "test_common.h"
 #include "vmath.h"
 
@@ -80,9 +84,60 @@ static void test_vexpf(void)
     CHECK(fabs(y[0] - 0.26894142) < 1e-7 && y[1] == 0.5f && y[2] == 1.0f && isnan(y[3]), "sigmoid op");
 }
 
+/* Big enough for every kernel below to go multi-threaded under OpenMP. */
+static int run_parallel_ops(void)
+{
+    const int64_t n = 1 << 20, m = 256;
+    float *x = malloc((size_t)n * sizeof(float)), *c = malloc((size_t)(m * m) * sizeof(float));
+    float s = 0;
+    eng_fill_f32(n, x, 1.0f);
+    const int64_t shape[1] = {n}, st[1] = {1};
+    eng_sum_f32(1, shape, x, st, 1, &s);
+    eng_unary_f32(ENG_NEG, n, x, x, 0);
+    eng_matmul_f32(1, m, m, m, x, m, 0, 0, x, m, 0, 0, c, m, 0, 0.0f);
+    int ok = s == (float)n && x[0] == -1.0f && c[0] == (float)m;
+    free(x);
+    free(c);
+    return ok;
+}
+
+/* After the kernels ran multi-threaded, a fork()ed child must still run them (GNU
+ * OpenMP's pool does not survive fork; runtime.c puts the child on one thread).  The
+ * parent waits at most 30 s, then kills the child and fails. */
+static void test_fork(void)
+{
+    CHECK(run_parallel_ops(), "parallel ops before fork");
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int ok = run_parallel_ops() && eng_num_threads() == 1;
+#ifdef _OPENMP
+        ok = ok && eng_in_forked_child();
+#endif
+        _exit(ok ? 0 : 3);
+    }
+    CHECK(pid > 0, "fork");
+    if (pid <= 0)
+        return;
+    int status = 0, done = 0;
+    for (int i = 0; i < 3000 && !done; i++) {
+        done = waitpid(pid, &status, WNOHANG) == pid;
+        if (!done)
+            nanosleep(&(struct timespec){0, 10000000}, NULL);
+    }
+    if (!done) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+    }
+    CHECK(done && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+          "forked child runs the kernels (%s)", done ? "exited" : "hung, killed");
+    CHECK(!eng_in_forked_child(), "the parent is not a forked child");
+}
+
 int main(void)
 {
     test_runtime();
+    test_fork();
     test_cast();
     test_vexpf();
     for (int generic = 0; generic <= 1; generic++) {

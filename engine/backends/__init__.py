@@ -53,7 +53,11 @@ def resolve_name(name: object) -> str:
         return name.type
     if not isinstance(name, str):
         raise DeviceError(f"device: expected a name such as 'numpy', 'c', 'cuda' or 'cpu', got {name!r}")
-    base = name.split(":")[0]
+    base, colon, index = name.partition(":")
+    if colon and not (index.isascii() and index.isdigit()):
+        raise DeviceError(
+            f"device: invalid device string {name!r}; a device index must be a non-negative integer ('cpu:0')"
+        )
     if base == "cpu":
         return "c" if c_available()[0] else "numpy"
     if base not in DEVICES:

@@ -7,11 +7,18 @@ concatenation) from the numpy backend. Everything that computes calls C.
 The C side trusts its inputs completely, so every check happens here, before the call:
 dtype (float32 or float64, the same for all operands: cffi does not check), shapes and
 strides taken from the arrays themselves, contiguity where a kernel needs it, and
-integer targets/indices range-checked. Integer and bool tensors (counting, masks) are not
-what the kernels are for; their few elementwise ops fall back to the numpy reference.
+integer targets/indices range-checked. Any numpy array may arrive (``Tensor.data = array``,
+``numpy.frombuffer``, a field of a structured array), so the memory itself is checked too:
+an input whose address or strides are not whole multiples of its item size (a misaligned
+buffer, a field view with a 6-byte stride) is copied to a compact array first, and an array
+the C code writes into (fill, the optimizer updates) must be writable, else EngineValueError.
+Integer and bool tensors (counting, masks) are not what the kernels are for; their few
+elementwise ops fall back to the numpy reference.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 
@@ -62,6 +69,40 @@ def _cptr(array: np.ndarray, ctype: str):
     if array.flags.c_contiguous:
         return ffi.cast(ctype, ffi.from_buffer(array))
     return ffi.cast(ctype, array.ctypes.data)
+
+
+# Where (as on x86-64 and arm64) a float is aligned to its own size, numpy's ``aligned`` flag
+# also says that every stride is a whole number of items.
+_ALIGNED_TO_SIZE = all(dtype.alignment == dtype.itemsize for dtype in _FLOATS)
+
+
+def _addressable(array: np.ndarray) -> bool:
+    """Whether C can walk ``array`` by element strides: its first element is aligned and every
+    stride (of an axis longer than 1) is a whole number of items."""
+    if not array.flags.aligned:
+        return False
+    if _ALIGNED_TO_SIZE:
+        return True
+    item = array.itemsize
+    return all(s % item == 0 for n, s in zip(array.shape, array.strides) if n > 1)
+
+
+def _readable(array):
+    """``array`` itself when C can read it in place, else a compact, aligned copy (numpy
+    copies any layout). Non-arrays pass through for the caller to reject."""
+    if array.__class__ is np.ndarray and not _addressable(array):
+        return np.array(array, order="C")
+    return array
+
+
+def _check_writable(op: str, what: str, array) -> None:
+    """The C kernels write in place into ``array``: refuse read-only memory (numpy.frombuffer
+    of bytes, a broadcast view) with the op's name, instead of writing into it."""
+    if array is not None and not array.flags.writeable:
+        raise EngineValueError(
+            f"{op}: the {what}'s storage (shape {array.shape}, {array.dtype}) is read-only memory, "
+            "so it cannot be updated in place; give it a writable copy (numpy.array(a) or tensor.clone())"
+        )
 
 
 def _shape_arg(shape) -> object:
@@ -157,13 +198,15 @@ class CBackend(NumpyBackend):
         return np.asarray(x, dtype=like.dtype)
 
     def contiguous(self, x: np.ndarray) -> np.ndarray:
-        if x.flags.c_contiguous:
+        """``x`` when it is compact and aligned (what the kernels index by), else a copy."""
+        flags = x.flags
+        if flags.c_contiguous and flags.aligned:
             return x
         return self.copy(x)
 
     def copy(self, x: np.ndarray) -> np.ndarray:
-        if not _is_float(x):
-            return super().copy(x)
+        if not _is_float(x) or not _addressable(x):
+            return super().copy(x)  # numpy copies any layout (odd strides, misaligned)
         out = np.empty(x.shape, x.dtype)
         if x.size:
             _kernel("copy", x.dtype)(x.ndim, _shape_arg(x.shape), _ptr(x), _strides_arg(x, x.shape), _ptr(out))
@@ -173,7 +216,7 @@ class CBackend(NumpyBackend):
         dtype = np.dtype(dtype)
         if dtype == x.dtype:
             return self.copy(x)
-        if not (_is_float(x) and dtype in _FLOATS):
+        if not (_is_float(x) and dtype in _FLOATS) or not _addressable(x):
             return super().astype(x, dtype)
         out = np.empty(x.shape, dtype)
         if x.size:
@@ -182,7 +225,10 @@ class CBackend(NumpyBackend):
         return out
 
     def fill(self, x: np.ndarray, value) -> None:
-        if _is_float(x) and x.flags.c_contiguous:
+        flags = x.flags
+        if not flags.writeable:
+            _check_writable("fill", "tensor", x)
+        if _is_float(x) and flags.c_contiguous and flags.aligned:
             _kernel("fill", x.dtype)(x.size, _ptr(x), float(value))
         else:
             super().fill(x, value)
@@ -235,11 +281,13 @@ class CBackend(NumpyBackend):
             swapped = False
         dtype = a.dtype
         info = _FLOATS.get(dtype)
-        if info is None or not a.flags.c_contiguous:
+        flags = a.flags
+        if info is None or not (flags.c_contiguous and flags.aligned):
             return None
         array_type = info[2]
         if b.__class__ is np.ndarray:
-            if b.dtype != dtype or not b.flags.c_contiguous:
+            flags = b.flags
+            if b.dtype != dtype or not (flags.c_contiguous and flags.aligned):
                 return None
             if b.shape == a.shape:
                 sb = _UNIT_STRIDE
@@ -283,6 +331,7 @@ class CBackend(NumpyBackend):
         a, b = self._operand(a, like), self._operand(b, like)
         if not _is_float(a, b) or a.dtype != b.dtype:
             return None
+        a, b = _readable(a), _readable(b)
         shape, ndim, cshape, sa, sb = self._broadcast(a, b)
         out = np.empty(shape, out_dtype or a.dtype)
         if out.size:
@@ -296,6 +345,7 @@ class CBackend(NumpyBackend):
         cond = np.asarray(cond)
         if not _is_float(a, b) or a.dtype != b.dtype or cond.dtype != np.bool_:
             return super().where(cond, a, b)
+        a, b = _readable(a), _readable(b)
         shape = np.broadcast_shapes(cond.shape, a.shape, b.shape)
         out = np.empty(shape, a.dtype)
         if out.size:
@@ -325,7 +375,8 @@ class CBackend(NumpyBackend):
         if not _is_float(x):
             return super().sum(x, axes, keepdim)
         axes = tuple(range(x.ndim)) if axes is None else tuple(axes)
-        if len(axes) == x.ndim and x.flags.c_contiguous:
+        flags = x.flags
+        if len(axes) == x.ndim and flags.c_contiguous and flags.aligned:
             # Everything, of a compact array: one flat run (the loss reductions, every step).
             out = np.empty((1,) * x.ndim if keepdim else (), x.dtype)
             array_type = _FLOATS[x.dtype][2]
@@ -334,6 +385,7 @@ class CBackend(NumpyBackend):
                 ffi.from_buffer(array_type, out),
             )
             return out
+        x = _readable(x)
         kept, cshape, cstrides = self._reduce_layout(x, axes)
         out = np.empty([x.shape[i] for i in kept], x.dtype)
         if out.size:
@@ -344,6 +396,7 @@ class CBackend(NumpyBackend):
 
     def _extreme(self, kind: str, x: np.ndarray, axis, keepdim: bool, arg: bool):
         axes = tuple(range(x.ndim)) if axis is None else (axis,)
+        x = _readable(x)
         kept, cshape, cstrides = self._reduce_layout(x, axes)
         kept_shape = [x.shape[i] for i in kept]
         values = np.empty(kept_shape, x.dtype)
@@ -395,9 +448,10 @@ class CBackend(NumpyBackend):
     def matmul(self, a: np.ndarray, b: np.ndarray, transpose_a: bool = False, transpose_b: bool = False):
         dtype = a.dtype
         info = _FLOATS.get(dtype)
+        fa, fb = a.flags, b.flags
         if (
             info is not None and b.dtype == dtype and a.ndim == 2 and b.ndim == 2
-            and a.flags.c_contiguous and b.flags.c_contiguous
+            and fa.c_contiguous and fb.c_contiguous and fa.aligned and fb.aligned
         ):
             # The common case with as little Python as possible: at n <= 128 the call
             # overhead, not the kernel, decides how we compare with numpy.
@@ -416,14 +470,28 @@ class CBackend(NumpyBackend):
             return out
         if not _is_float(a, b) or a.dtype != b.dtype:
             return super().matmul(a, b, transpose_a, transpose_b)
+        if a.ndim < 2 or b.ndim < 2:
+            return self._matmul_vectors(a, b, transpose_a, transpose_b)
         m = a.shape[-1] if transpose_a else a.shape[-2]
         k = a.shape[-2] if transpose_a else a.shape[-1]
         kb = b.shape[-1] if transpose_b else b.shape[-2]
         n = b.shape[-2] if transpose_b else b.shape[-1]
         if k != kb:
             raise EngineValueError(f"matmul: inner sizes differ ({k} and {kb})")
-        batch_shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-        batch = int(np.prod(batch_shape)) if batch_shape else 1
+        try:
+            batch_shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        except ValueError:
+            raise ShapeError(
+                f"matmul: batch dimensions {a.shape[:-2]} and {b.shape[:-2]} of shapes {a.shape} and {b.shape} "
+                "do not broadcast (each pair of sizes must be equal or 1)"
+            ) from None
+        batch = 1
+        for d in batch_shape:
+            batch *= d
+        if batch == 0 or m == 0 or n == 0 or k == 0:
+            # Nothing to multiply: an empty result, or sums of no products (zeros), as numpy/torch.
+            return np.zeros((*batch_shape, m, n), a.dtype)
+        a, b = _readable(a), _readable(b)
         a3, bsa = self._batched(a, batch_shape)
         b3, bsb = self._batched(b, batch_shape)
         a_mat, lda, ta = self._matrix_layout(a3, transpose_a)
@@ -452,6 +520,21 @@ class CBackend(NumpyBackend):
                 m * n,
                 0.0,
             )
+        return out
+
+    def _matmul_vectors(self, a: np.ndarray, b: np.ndarray, transpose_a: bool, transpose_b: bool):
+        """``@`` with a 1-D operand, as numpy/torch: a vector on the left is a row (1, k), on the
+        right a column (k, 1), and that axis is dropped from the result (a transpose flag does
+        not change a vector)."""
+        if a.ndim == 0 or b.ndim == 0:
+            raise ShapeError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
+        a2 = a.reshape(1, -1) if a.ndim == 1 else a
+        b2 = b.reshape(-1, 1) if b.ndim == 1 else b
+        out = self.matmul(a2, b2, transpose_a and a.ndim > 1, transpose_b and b.ndim > 1)
+        if a.ndim == 1:
+            out = out.reshape(out.shape[:-2] + out.shape[-1:])
+        if b.ndim == 1:
+            out = out.reshape(out.shape[:-1])
         return out
 
     @staticmethod
@@ -510,9 +593,20 @@ class CBackend(NumpyBackend):
         """``x`` with ``axis`` moved last, contiguous: (rows, cols) for the row kernels."""
         return self.contiguous(np.moveaxis(x, axis, -1))
 
+    @staticmethod
+    def _softmax_axis(op: str, shape: tuple, axis: int) -> int:
+        """``axis`` of ``shape`` made non-negative; a 0-d tensor has the one axis 0 (or -1), as in PyTorch."""
+        nd = max(len(shape), 1)
+        if not -nd <= axis < nd:
+            raise EngineValueError(f"{op}: dim {axis} is out of range for shape {shape} (valid: {-nd} to {nd - 1})")
+        return axis % nd
+
     def softmax(self, x: np.ndarray, axis: int, log: bool = False) -> np.ndarray:
         if not _is_float(x):
             return super().softmax(x, axis, log)
+        axis = self._softmax_axis("log_softmax" if log else "softmax", x.shape, axis)
+        if x.ndim == 0:  # one element: softmax 1, log_softmax 0 (NaN for NaN or +-inf), as PyTorch
+            return self.softmax(x.reshape(1), 0, log).reshape(())
         moved = self._rows(x, axis)
         out = np.empty(moved.shape, x.dtype)
         cols = moved.shape[-1] if moved.ndim else 1
@@ -523,6 +617,9 @@ class CBackend(NumpyBackend):
     def softmax_backward(self, y, gy, axis: int, log: bool = False):
         if not _is_float(y, gy) or y.dtype != gy.dtype:
             return super().softmax_backward(y, gy, axis, log)
+        axis = self._softmax_axis("log_softmax backward" if log else "softmax backward", y.shape, axis)
+        if y.ndim == 0:
+            return self.softmax_backward(y.reshape(1), np.reshape(gy, 1), 0, log).reshape(())
         ym = self._rows(y, axis)
         gm = self._rows(self.broadcast_to(gy, y.shape), axis)
         out = np.empty(ym.shape, y.dtype)
@@ -533,6 +630,8 @@ class CBackend(NumpyBackend):
 
     def _check_targets(self, logits: np.ndarray, target: np.ndarray) -> np.ndarray:
         target = np.ascontiguousarray(target, dtype=np.int64)
+        if not target.flags.aligned:  # ascontiguousarray keeps a misaligned compact buffer as it is
+            target = target.copy()
         rows, cols = logits.shape
         if target.shape != (rows,):
             raise EngineValueError(f"cross_entropy: targets of shape {target.shape} for logits of shape {logits.shape}")
@@ -580,7 +679,7 @@ class CBackend(NumpyBackend):
     def difference_loss_backward(self, kind: str, diff, g, mean: bool):
         if not _is_float(diff) or g.__class__ is not np.ndarray or g.dtype != diff.dtype or g.ndim:
             return super().difference_loss_backward(kind, diff, g, mean)  # per-item g (reduction none)
-        diff = self.contiguous(diff)
+        diff, g = self.contiguous(diff), self.contiguous(g)
         ga = np.empty(diff.shape, diff.dtype)
         divisor = diff.size if mean else 1
         _kernel("diff_loss_backward", diff.dtype)(_LOSS_CODE[kind], diff.size, _ptr(diff), _ptr(g), divisor, _ptr(ga))
@@ -588,7 +687,8 @@ class CBackend(NumpyBackend):
 
     # ---- optimizers, in place ----------------------------------------------------------------
     def _update_operands(self, p, *arrays):
-        if not p.flags.c_contiguous or not _is_float(p):
+        flags = p.flags
+        if not (flags.c_contiguous and flags.aligned) or not _is_float(p):
             return None
         out = []
         for a in arrays:
@@ -603,9 +703,17 @@ class CBackend(NumpyBackend):
 
     def sgd_update(self, p, g, buf, lr, momentum, dampening, weight_decay, nesterov, first) -> None:
         _check_state("sgd", p, buf)
-        if not (_is_float(p) and p.flags.c_contiguous) or (buf is not None and not buf.flags.c_contiguous):
+        fp = p.flags
+        fbuf = None if buf is None else buf.flags
+        if not fp.writeable or (fbuf is not None and not fbuf.writeable):
+            _check_writable("sgd update", "parameter", p)
+            _check_writable("sgd update", "momentum buffer", buf)
+        if not (_is_float(p) and fp.c_contiguous and fp.aligned) or (
+            fbuf is not None and not (fbuf.c_contiguous and fbuf.aligned)
+        ):  # a strided or misaligned target: numpy updates it in place
             return super().sgd_update(p, g, buf, lr, momentum, dampening, weight_decay, nesterov, first)
-        if g.__class__ is not np.ndarray or g.shape != p.shape or g.dtype != p.dtype or not g.flags.c_contiguous:
+        fg = g.flags if g.__class__ is np.ndarray else None
+        if fg is None or g.shape != p.shape or g.dtype != p.dtype or not (fg.c_contiguous and fg.aligned):
             (g,) = self._update_operands(p, g)  # broadcast, compact, or a clear dtype error
         at, fb = _FLOATS[p.dtype][2], ffi.from_buffer
         _SGD[p.dtype](
@@ -615,8 +723,12 @@ class CBackend(NumpyBackend):
 
     def adam_update(self, p, g, m, v, lr, beta1, beta2, eps, weight_decay, step) -> None:
         _check_state("adam", p, m, v)
+        _check_writable("adam update", "parameter", p)
+        _check_writable("adam update", "first moment (exp_avg)", m)
+        _check_writable("adam update", "second moment (exp_avg_sq)", v)
         operands = self._update_operands(p, g)
-        if operands is None or not (m.flags.c_contiguous and v.flags.c_contiguous):
+        fm, fv = m.flags, v.flags
+        if operands is None or not (fm.c_contiguous and fv.c_contiguous and fm.aligned and fv.aligned):
             return super().adam_update(p, g, m, v, lr, beta1, beta2, eps, weight_decay, step)
         (g,) = operands
         _kernel("adam", p.dtype)(p.size, _ptr(p), _ptr(g), _ptr(m), _ptr(v), lr, beta1, beta2, eps, weight_decay, step)
@@ -636,6 +748,8 @@ class CBackend(NumpyBackend):
             out = np.zeros(shape, g.dtype)
             src = self.contiguous(g)
             index = np.ascontiguousarray(idx, dtype=np.int64)
+            if not index.flags.aligned:
+                index = index.copy()
             if index.size and rowlen:
                 if index.min() < 0 or index.max() >= shape[0]:
                     raise EngineValueError(f"index: an index is out of bounds for dimension 0 with size {shape[0]}")
@@ -647,9 +761,33 @@ class CBackend(NumpyBackend):
 
 
 def num_threads() -> int:
-    """Threads the C kernels use (``OMP_NUM_THREADS`` when built with OpenMP, else 1)."""
+    """Threads the C kernels use (``OMP_NUM_THREADS`` when built with OpenMP, else 1; always 1
+    in a forked child, see ``in_forked_child``)."""
     return lib.eng_num_threads()
 
 
+def in_forked_child() -> bool:
+    """True in the child of a ``fork()`` (``os.fork``, multiprocessing's "fork" start method).
+
+    GNU OpenMP's thread pool does not survive fork: a child that entered a multi-threaded
+    region would wait forever for threads that are gone (PyTorch's CPU ops hang there). The
+    C library registers a ``pthread_atfork`` handler that puts the child on one thread, so
+    the child's kernels run serially instead of hanging; use the "spawn" or "forkserver"
+    start method for children that should be multi-threaded.
+    """
+    return bool(lib.eng_in_forked_child())
+
+
 def set_num_threads(n: int) -> None:
+    """Threads for the C kernels (n >= 1). In a forked child the kernels stay on one thread."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise EngineValueError(f"set_num_threads: expected a whole number of threads >= 1, got {n!r}")
+    if n > 1 and in_forked_child():
+        warnings.warn(
+            "set_num_threads: in a forked child the c device runs on one thread (OpenMP's thread pool "
+            "does not survive fork); start workers with the 'spawn' or 'forkserver' method for more",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return
     lib.eng_set_num_threads(int(n))

@@ -51,12 +51,34 @@ def _sign(x: np.ndarray) -> np.ndarray:
     return (x > 0).astype(x.dtype) - (x < 0).astype(x.dtype)
 
 
-def _mask_positive(x: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """g where x > 0, else 0. A multiply by the 0/1 mask is several times faster than
-    np.where on random signs; np.where is kept for the rare non-finite g (inf * 0 = nan)."""
-    out = np.multiply(g, x > 0)
+def _relu_grad(x: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """g where x > 0 or x is NaN, else 0 (PyTorch's relu backward tests x <= 0, so NaN passes g).
+    A multiply by the 0/1 mask is several times faster than np.where on random signs; np.where
+    is kept for the rare non-finite g (inf * 0 = nan)."""
+    passes = ~(x <= 0)
+    out = np.multiply(g, passes)
     if not np.isfinite(out).all():
-        return np.where(x > 0, g, g.dtype.type(0))
+        return np.where(passes, g, g.dtype.type(0))
+    return out
+
+
+def _power(x: np.ndarray, a: float) -> np.ndarray:
+    """x ** a for a scalar a, as PyTorch computes it: 0.5 is sqrt(x) and -0.5 is 1/sqrt(x), so
+    (-inf) ** 0.5 and (-inf) ** -0.5 are NaN and (-0) ** -0.5 is -inf (C's pow gives +inf, 0, +inf)."""
+    if a == -0.5:
+        return np.reciprocal(np.sqrt(x))
+    return np.power(x, x.dtype.type(a))  # numpy already takes sqrt for 0.5
+
+
+def _power_elementwise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a ** b elementwise with C's pow, as PyTorch's tensor ** tensor. numpy's loop takes sqrt
+    when the exponent is one 0.5 repeated, which differs from pow at a = -inf (NaN, pow gives
+    +inf) and a = -0 (-0, pow gives +0); those are put right (|a| is pow's answer for both)."""
+    out = np.power(a, b)
+    if out.dtype.kind == "f":
+        half = np.equal(b, 0.5)
+        if half.any():
+            out = np.where(half & ((a == -np.inf) | (a == 0)), np.abs(a), out)
     return out
 
 
@@ -107,14 +129,14 @@ class NumpyBackend:
             return _sigmoid(x)
         if op == "tanh":
             return np.tanh(x)
-        if op == "relu":  # np.maximum propagates NaN, as PyTorch's relu does
-            return np.maximum(x, x.dtype.type(0))
+        if op == "relu":  # np.maximum propagates NaN and returns its 2nd operand on ties (-0), as PyTorch
+            return np.maximum(x.dtype.type(0), x)
         if op == "leaky_relu":
             return np.where(x > 0, x, x * x.dtype.type(alpha))
         if op == "elu":
-            return np.where(x > 0, x, x.dtype.type(alpha) * np.expm1(np.minimum(x, 0)))
+            return np.where(x > 0, x, x.dtype.type(alpha) * np.expm1(np.minimum(x.dtype.type(0), x)))  # keeps -0
         if op == "pow":
-            return np.power(x, x.dtype.type(alpha))
+            return _power(x, alpha)
         if op == "abs":
             return np.abs(x)
         raise KeyError(op)
@@ -132,22 +154,24 @@ class NumpyBackend:
             return gy * y * (1 - y)
         if op == "tanh":  # d/dx tanh = 1 - tanh^2
             return gy * (1 - y * y)
-        if op == "relu":  # 1 for x > 0, else 0
-            return _mask_positive(x, gy)
+        if op == "relu":  # 1 for x > 0 (and NaN, as PyTorch), else 0
+            return _relu_grad(x, gy)
         if op == "leaky_relu":  # 1 for x > 0, else alpha
             return np.where(x > 0, gy, gy * t(alpha))
-        if op == "elu":  # 1 for x > 0, else alpha e^x = y + alpha
-            return np.where(x > 0, gy, gy * (y + t(alpha)))
+        if op == "elu":  # alpha e^x for x <= 0 (from x: y + alpha cancels to 0 far left), else 1 (NaN too)
+            return np.where(x <= 0, gy * (t(alpha) * np.exp(np.minimum(x, t(0)))), gy)
         if op == "pow":  # d/dx x^a = a x^(a-1); 0 when a = 0 (even at x = 0)
             if alpha == 0:
                 return gy * t(0)
-            return gy * t(alpha) * np.power(x, t(alpha - 1))
+            return gy * (t(alpha) * _power(x, alpha - 1))
         if op == "abs":  # sign(x), 0 at 0
             return gy * _sign(x)
         raise KeyError(op)
 
     def binary(self, op: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Elementwise ``a op b`` with numpy broadcasting; a and b share one dtype."""
+        if op == "pow":
+            return _power_elementwise(a, b)
         return _BINARY_UFUNC[op](a, b)
 
     def compare(self, op: str, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -204,7 +228,7 @@ class NumpyBackend:
         if act is None:
             g = gy
         elif act == "relu":
-            g = _mask_positive(y, gy)
+            g = _relu_grad(y, gy)
         else:
             g = self.unary_backward(act, y, y, gy)
         gx = g @ w if need_x else None
@@ -214,6 +238,8 @@ class NumpyBackend:
 
     def softmax(self, x: np.ndarray, axis: int, log: bool = False) -> np.ndarray:
         """softmax (or log_softmax) along ``axis``, with the max subtracted for stability."""
+        if x.size == 0:
+            return np.empty_like(x)  # no rows (or empty rows): nothing to normalise, as in PyTorch
         shifted = x - np.max(x, axis=axis, keepdims=True)
         if log:
             return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
@@ -314,6 +340,25 @@ class NumpyBackend:
         out = np.empty(shape, x.dtype)
         np.copyto(out, x)
         return out
+
+    def expand(self, x: np.ndarray, shape: tuple) -> np.ndarray:
+        """``x`` broadcast to ``shape`` as a view at every size (stride 0 on the repeated axes),
+        so writes through ``x`` show in the result, as in PyTorch. Numpy's broadcast views are
+        read-only; this one is writable so that ``fill_``/``zero_`` work, and in-place
+        arithmetic on it is refused above (``internal_overlap``)."""
+        x = np.asarray(x)
+        if x.shape == tuple(shape):
+            return x
+        view = np.broadcast_to(x, shape)
+        return np.lib.stride_tricks.as_strided(x, view.shape, view.strides, writeable=x.flags.writeable)
+
+    def internal_overlap(self, x: np.ndarray) -> bool:
+        """Whether two elements of ``x`` are one memory location (an expanded view)."""
+        return any(stride == 0 and n > 1 for n, stride in zip(x.shape, x.strides))
+
+    def shares_memory(self, a: np.ndarray, b: np.ndarray) -> bool:
+        """Whether ``a`` is a view into ``b``'s memory (a reshape, permutation, slice or expand)."""
+        return a.base is not None and np.may_share_memory(a, b)
 
     def getitem(self, x: np.ndarray, key) -> np.ndarray:
         """Basic slicing (a view) or integer-array indexing (a copy)."""

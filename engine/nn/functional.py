@@ -270,6 +270,18 @@ def _weighted(op: str, per_item: Tensor, weight: Tensor | None, reduction: str) 
     return per_item.sum() if reduction == "sum" else per_item.mean()
 
 
+def _check_unit_interval(op: str, name: str, x: Tensor, hint: str) -> None:
+    """Every element of ``x`` in [0, 1] (NaN is outside), else a one-line error with ``hint``."""
+    if not x.numel():
+        return
+    bk = x._backend
+    low = float(bk.to_numpy(bk.min(x._data, None, arg=False)[0]))
+    high = float(bk.to_numpy(bk.max(x._data, None, arg=False)[0]))
+    if not (low >= 0.0 and high <= 1.0):  # also catches NaN
+        bad = low if not low >= 0.0 else high
+        raise EngineValueError(f"{op}: all elements of {name} should be between 0 and 1, found {bad}; {hint}")
+
+
 def binary_cross_entropy(
     input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = "mean"  # noqa: A002
 ) -> Tensor:
@@ -281,16 +293,8 @@ def binary_cross_entropy(
     _pair(op, input, target)
     _same_shape(op, input, target)
     reduction = _check_reduction(op, reduction)
-    if input.numel():
-        bk = input._backend
-        low = float(bk.to_numpy(bk.min(input._data, None, arg=False)[0]))
-        high = float(bk.to_numpy(bk.max(input._data, None, arg=False)[0]))
-        if not (low >= 0.0 and high <= 1.0):  # also catches NaN
-            bad = low if not low >= 0.0 else high
-            raise EngineValueError(
-                f"{op}: all elements of input should be between 0 and 1, found {bad}; apply sigmoid first "
-                "or use binary_cross_entropy_with_logits"
-            )
+    _check_unit_interval(op, "input", input, "apply sigmoid first or use binary_cross_entropy_with_logits")
+    _check_unit_interval(op, "target", target, "targets are probabilities (0 and 1 for labels)")
     if weight is None:
         return _nn.BinaryCrossEntropy.apply(input, target, reduction=reduction)
     return _weighted(op, _nn.BinaryCrossEntropy.apply(input, target, reduction="none"), weight, reduction)
@@ -396,7 +400,16 @@ def _nll_rows(
     total = per_item.sum()
     if reduction == "sum":
         return total
-    return total / float(scale.sum())  # 0/0 = nan when every row is ignored, as in PyTorch
+    return _weighted_mean(total, float(scale.sum()), bool(keep.any()))
+
+
+def _weighted_mean(total: Tensor, weight_sum: float, any_kept: bool) -> Tensor:
+    """``total / weight_sum``. When every target is ignored the loss is NaN, as in PyTorch, but its
+    gradient is zero, not 0 * (1/0) = NaN: nothing was measured, so nothing moves. (Zero class
+    weights on kept targets divide by zero for real: NaN loss and NaN gradient, as in PyTorch.)"""
+    if not any_kept:
+        return total * 0.0 + math.nan
+    return total / weight_sum
 
 
 def nll_loss(
@@ -468,7 +481,7 @@ def cross_entropy(
         smooth = smooth.sum()
     else:
         kept_weight = keep if weight is None else keep * weight[logp._backend.to_numpy(labels._data).clip(0)]
-        smooth = smooth.sum() / kept_weight.sum()
+        smooth = _weighted_mean(smooth.sum(), float(kept_weight.sum().item()), bool((values != ignore_index).any()))
     return nll * (1.0 - label_smoothing) + smooth * label_smoothing
 
 

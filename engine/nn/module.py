@@ -228,8 +228,10 @@ class Module:
         """Move (and/or cast) every parameter and buffer *in place*: ``model.to("c")``, ``model.to(engine.float64)``.
 
         The Parameter objects stay the same, so an optimizer built before the move still holds them.
-        A dtype applies to floating point tensors only (as in PyTorch).
+        A dtype applies to floating point tensors only (as in PyTorch), and only a floating
+        point dtype may be given: an integer model would truncate every weight.
         """
+        _check_module_dtype(args, kwargs)
         for t in list(self.parameters()) + list(self.buffers()):
             _move_in_place(t, args, kwargs)
         return self
@@ -350,6 +352,21 @@ def _move_in_place(t: Tensor, args: tuple, kwargs: dict) -> None:
         t.grad = t.grad.to(*args, **kwargs)
 
 
+def _check_module_dtype(args: tuple, kwargs: dict) -> None:
+    from engine.backends import Device
+    from engine.dtypes import as_dtype
+
+    dtypes_given = [a for a in args if not isinstance(a, (str, Device, Tensor))]
+    if kwargs.get("dtype") is not None:
+        dtypes_given.append(kwargs["dtype"])
+    for d in dtypes_given:
+        if not as_dtype(d).is_floating_point:
+            raise EngineTypeError(
+                f"Module.to only accepts floating point dtypes, but got desired dtype={as_dtype(d)}; "
+                "cast the inputs instead, or use float32/float64"
+            )
+
+
 def _floating_only(t: Tensor, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
     """Drop a dtype from the ``to`` arguments for integer/bool tensors: only floats are cast."""
     if t.dtype.is_floating_point:
@@ -367,3 +384,4 @@ def _copy_into(target: Tensor, value: Any) -> None:
     source = value.detach() if isinstance(value, Tensor) else tensor(value)
     source = source.to(target.device).to(target.dtype)
     target._backend.setitem(target._data, Ellipsis, source._data)
+    target._bump_version()

@@ -32,6 +32,8 @@ def _shape(x) -> tuple:
 class Add(Function):
     """a + b;  d/da = 1, d/db = 1."""
 
+    saved_inputs = ()
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.shapes = (_shape(a), _shape(b))
@@ -45,6 +47,8 @@ class Add(Function):
 
 class Sub(Function):
     """a - b;  d/da = 1, d/db = -1."""
+
+    saved_inputs = ()
 
     @staticmethod
     def forward(ctx, a, b):
@@ -97,6 +101,8 @@ class Div(Function):
 class Pow(Function):
     """a ** b elementwise (both tensors);  d/da = b a^(b-1), d/db = a^b ln a."""
 
+    saves_output = True
+
     @staticmethod
     def forward(ctx, a, b):
         out = ctx.backend.binary("pow", a, b)
@@ -122,7 +128,11 @@ class Pow(Function):
 
 
 class Maximum(Function):
-    """max(a, b) elementwise; the gradient goes to the larger input, split evenly on ties."""
+    """max(a, b) elementwise; the gradient goes to the larger input, split evenly on ties.
+
+    As in PyTorch an input gets nothing only where it is strictly the loser, so where either
+    is NaN (the result is NaN) both get the whole gradient.
+    """
 
     @staticmethod
     def forward(ctx, a, b):
@@ -130,16 +140,16 @@ class Maximum(Function):
         return ctx.backend.binary(ctx.op, a, b)
 
     op = "maximum"
-    winner = "gt"
+    loser = "lt"
 
     @classmethod
     def backward(cls, ctx, g):
         bk, a, b = ctx.backend, ctx.a, ctx.b
         half = bk.binary("mul", g, 0.5)
         zero = bk.binary("mul", g, 0.0)
-        ties = bk.compare("eq", a, b)
-        ga = bk.where(bk.compare(cls.winner, a, b), g, bk.where(ties, half, zero))
-        gb = bk.where(bk.compare(cls.winner, b, a), g, bk.where(ties, half, zero))
+        share = bk.where(bk.compare("eq", a, b), half, g)
+        ga = bk.where(bk.compare(cls.loser, a, b), zero, share)
+        gb = bk.where(bk.compare(cls.loser, b, a), zero, share)
         return unbroadcast(bk, ga, _shape(a)), unbroadcast(bk, gb, _shape(b))
 
 
@@ -147,11 +157,13 @@ class Minimum(Maximum):
     """min(a, b) elementwise; the gradient goes to the smaller input, split evenly on ties."""
 
     op = "minimum"
-    winner = "lt"
+    loser = "gt"
 
 
 class Where(Function):
     """cond ? a : b;  d/da = cond, d/db = not cond."""
+
+    saved_inputs = (0,)  # backward reads the condition only
 
     @staticmethod
     def forward(ctx, cond, a, b):
@@ -169,6 +181,8 @@ class Where(Function):
 
 class Clamp(Function):
     """min(max(x, lo), hi);  d/dx = 1 where lo <= x <= hi, else 0 (as PyTorch)."""
+
+    saved_inputs = (0,)
 
     @staticmethod
     def forward(ctx, x, lo, hi):
@@ -199,6 +213,7 @@ class Unary(Function):
     """
 
     op = ""
+    saved_inputs = (0,)
 
     @classmethod
     def forward(cls, ctx, x, alpha=0.0):
@@ -211,17 +226,20 @@ class Unary(Function):
         return ctx.backend.unary_backward(cls.op, ctx.x, ctx.y, g, ctx.alpha), None
 
 
-def _unary(name: str, op: str, doc: str) -> type:
-    return type(name, (Unary,), {"op": op, "__doc__": doc})
+def _unary(name: str, op: str, doc: str, reads: str) -> type:
+    """A Unary subclass; ``reads`` says which of x and y its derivative is written from (the
+    tensors that must not change in place before backward)."""
+    saved = {"": ((), False), "x": ((0,), False), "y": ((), True), "xy": ((0,), True)}[reads]
+    return type(name, (Unary,), {"op": op, "__doc__": doc, "saved_inputs": saved[0], "saves_output": saved[1]})
 
 
-Neg = _unary("Neg", "neg", "-x;  d/dx = -1.")
-Exp = _unary("Exp", "exp", "e^x;  d/dx e^x = e^x.")
-Log = _unary("Log", "log", "ln x;  d/dx ln x = 1/x.")
-Sigmoid = _unary("Sigmoid", "sigmoid", "s = 1/(1+e^-x);  d/dx s = s (1 - s).")
-Tanh = _unary("Tanh", "tanh", "tanh x;  d/dx tanh = 1 - tanh^2.")
-Relu = _unary("Relu", "relu", "max(0, x);  d/dx = 1 for x > 0, else 0.")
-LeakyRelu = _unary("LeakyRelu", "leaky_relu", "x or alpha x;  d/dx = 1 for x > 0, else alpha.")
-Elu = _unary("Elu", "elu", "x or alpha (e^x - 1);  d/dx = 1 for x > 0, else y + alpha.")
-PowScalar = _unary("PowScalar", "pow", "x^a;  d/dx = a x^(a-1).")
-Abs = _unary("Abs", "abs", "|x|;  d/dx = sign(x), 0 at 0.")
+Neg = _unary("Neg", "neg", "-x;  d/dx = -1.", "")
+Exp = _unary("Exp", "exp", "e^x;  d/dx e^x = e^x.", "y")
+Log = _unary("Log", "log", "ln x;  d/dx ln x = 1/x.", "x")
+Sigmoid = _unary("Sigmoid", "sigmoid", "s = 1/(1+e^-x);  d/dx s = s (1 - s).", "y")
+Tanh = _unary("Tanh", "tanh", "tanh x;  d/dx tanh = 1 - tanh^2.", "y")
+Relu = _unary("Relu", "relu", "max(0, x);  d/dx = 1 for x > 0, else 0.", "x")
+LeakyRelu = _unary("LeakyRelu", "leaky_relu", "x or alpha x;  d/dx = 1 for x > 0, else alpha.", "x")
+Elu = _unary("Elu", "elu", "x or alpha (e^x - 1);  d/dx = 1 for x > 0, else y + alpha.", "xy")
+PowScalar = _unary("PowScalar", "pow", "x^a;  d/dx = a x^(a-1).", "x")
+Abs = _unary("Abs", "abs", "|x|;  d/dx = sign(x), 0 at 0.", "x")

@@ -15,6 +15,9 @@ class Linear(Function):
     d pre = dy * act'(y);  dx = d pre @ W,  dW = d pre^T @ x,  db = column sums of d pre.
     """
 
+    saved_inputs = (0, 1)
+    saves_output = True
+
     @staticmethod
     def forward(ctx, x, w, b, act=None):
         y = ctx.backend.linear_forward(x, w, b, act)
@@ -32,6 +35,8 @@ class Softmax(Function):
     """s_i = e^(x_i - max) / sum_j e^(x_j - max) along ``dim``;  ds = s (g - sum(g s))."""
 
     log = False
+    saved_inputs = ()
+    saves_output = True
 
     @classmethod
     def forward(cls, ctx, x, dim):
@@ -145,6 +150,7 @@ class _DifferenceLoss(Function):
     d loss / db = -that, each unbroadcast to its input."""
 
     kind = ""
+    saved_inputs = ()  # backward reads the difference it computed, not a or b
 
     @classmethod
     def forward(cls, ctx, a, b, reduction="mean"):

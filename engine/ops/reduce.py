@@ -14,6 +14,8 @@ def _keepdim_shape(shape: tuple, axes: tuple) -> tuple:
 class Sum(Function):
     """sum over ``axes``;  d/dx_i = 1: the gradient is broadcast back to x's shape."""
 
+    saved_inputs = ()
+
     @staticmethod
     def forward(ctx, x, axes, keepdim):
         ctx.shape, ctx.axes = x.shape, axes
@@ -28,6 +30,8 @@ class Sum(Function):
 
 class Mean(Function):
     """sum / n over ``axes``;  d/dx_i = 1/n."""
+
+    saved_inputs = ()
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):
@@ -50,6 +54,7 @@ class Max(Function):
     maxima; along a dim it goes to the index max(dim) returns (both as PyTorch)."""
 
     kind = "max"
+    saved_inputs = (0,)
 
     @classmethod
     def forward(cls, ctx, x, axis, keepdim):
@@ -71,7 +76,11 @@ class Max(Function):
             positions = bk.from_numpy(np.arange(ctx.x.shape[ctx.axis], dtype=ctx.x.dtype).reshape(ramp))
             mask = bk.astype(bk.compare("eq", positions, bk.astype(ctx.index, ctx.x.dtype)), ctx.x.dtype)
             return bk.binary("mul", mask, bk.reshape(g, ctx.values_keep.shape)), None, None
-        mask = bk.astype(bk.compare("eq", ctx.x, ctx.values_keep), ctx.x.dtype)
+        # The elements equal to the result share the gradient. A NaN result is made by the NaN
+        # elements (NaN != NaN, so "equal" is "is NaN" there), as in PyTorch.
+        x, v = ctx.x, ctx.values_keep
+        hit = bk.where(bk.compare("ne", v, v), bk.compare("ne", x, x), bk.compare("eq", x, v))
+        mask = bk.astype(hit, ctx.x.dtype)
         axes = tuple(range(ctx.x.ndim)) if ctx.axis is None else (ctx.axis,)
         count = bk.sum(mask, axes, keepdim=True)
         g = bk.reshape(g, ctx.values_keep.shape)

@@ -9,6 +9,9 @@ from engine.ops.elementwise import unbroadcast
 class Reshape(Function):
     """Same elements, new shape;  the gradient is reshaped back."""
 
+    saved_inputs = ()
+    view = True
+
     @staticmethod
     def forward(ctx, x, shape):
         ctx.shape = x.shape
@@ -22,6 +25,9 @@ class Reshape(Function):
 class Permute(Function):
     """Axes reordered as a strided view;  the gradient is permuted back by the inverse order."""
 
+    saved_inputs = ()
+    view = True
+
     @staticmethod
     def forward(ctx, x, axes):
         ctx.inverse = tuple(sorted(range(len(axes)), key=axes.__getitem__))
@@ -33,12 +39,15 @@ class Permute(Function):
 
 
 class Expand(Function):
-    """Broadcast to a larger shape (a view);  the gradient is summed back (unbroadcast)."""
+    """Broadcast to a larger shape (a view at every size);  the gradient is summed back (unbroadcast)."""
+
+    saved_inputs = ()
+    view = True
 
     @staticmethod
     def forward(ctx, x, shape):
         ctx.shape = x.shape
-        return ctx.backend.broadcast_to(x, shape)
+        return ctx.backend.expand(x, shape)
 
     @staticmethod
     def backward(ctx, g):
@@ -47,6 +56,9 @@ class Expand(Function):
 
 class Index(Function):
     """x[key] for basic slices and integer arrays;  the gradient is scattered (added) back."""
+
+    saved_inputs = ()
+    view = True  # basic slicing is a view; an integer-array gather is a copy (the backend tells)
 
     @staticmethod
     def forward(ctx, x, key):
@@ -60,6 +72,8 @@ class Index(Function):
 
 class Cat(Function):
     """Concatenation along ``dim``;  each input's gradient is its slice of the output's."""
+
+    saved_inputs = ()
 
     @staticmethod
     def forward(ctx, *arrays, dim):
@@ -79,6 +93,8 @@ class Cat(Function):
 class Cast(Function):
     """A dtype conversion;  the gradient is converted back to the input's dtype."""
 
+    saved_inputs = ()
+
     @staticmethod
     def forward(ctx, x, dtype):
         ctx.dtype = x.dtype
@@ -91,6 +107,8 @@ class Cast(Function):
 
 class Contiguous(Function):
     """A compact copy;  the gradient passes through unchanged."""
+
+    saved_inputs = ()
 
     @staticmethod
     def forward(ctx, x):

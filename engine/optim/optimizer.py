@@ -21,13 +21,22 @@ def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:
     Shared by ``Module.zero_grad`` and ``Optimizer.zero_grad``.
     """
     for p in params:
-        if p.grad is None:
+        if p._grad is None:
             continue
         if set_to_none:
-            p.grad = None
+            p._grad = None
         else:
             p.grad = p.grad.detach()
             p.grad._backend.fill(p.grad._data, 0)
+            p.grad._bump_version()
+
+
+def _follow_param(p: Tensor, state: dict) -> None:
+    """Keep a parameter's state tensors (momentum, moving averages) on its device and in its
+    dtype: after ``model.double()`` or ``model.to(device)`` the optimizer goes on, as in PyTorch."""
+    for key, value in state.items():
+        if isinstance(value, Tensor) and (value._backend is not p._backend or value._data.dtype != p._data.dtype):
+            state[key] = value.to(p.device).to(p.dtype)
 
 
 class Optimizer:
@@ -110,14 +119,20 @@ class Optimizer:
                 loss = closure()
         for group in self.param_groups:
             for p in group["params"]:
-                if p.grad is None:
+                grad = p._grad
+                if grad is None:
                     continue
-                if p.grad._backend is not p._backend or p.grad._data.shape != p._data.shape:
+                if grad._backend is not p._backend or grad._data.shape != p._data.shape:
                     raise GradError(
                         f"{self._name()}: the gradient of a parameter of shape {tuple(p.shape)} on {p.device} "
-                        f"has shape {tuple(p.grad.shape)} on {p.grad.device}; they must match"
+                        f"has shape {tuple(grad.shape)} on {grad.device}; they must match"
                     )
-                self._update(p, group, self.state.setdefault(p, {}))
+                state = self.state.setdefault(p, {})
+                if state:
+                    _follow_param(p, state)
+                self._update(p, group, state)
+                # The parameter changed in place: a graph built from its old values can't backward now.
+                p._version_box[0] += 1
         return loss
 
     def _update(self, p: Tensor, group: dict, state: dict) -> None:  # pragma: no cover - abstract
@@ -126,7 +141,7 @@ class Optimizer:
     @staticmethod
     def _grad_array(p: Tensor):
         """The gradient's storage in the parameter's dtype and layout, as the kernels expect."""
-        g = p.grad._data
+        g = p._grad._data
         if g.dtype != p._data.dtype:
             g = p._backend.astype(g, p._data.dtype)
         return p._backend.contiguous(g)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import graphviz
 
+from engine.errors import EngineTypeError, EngineValueError
 from engine.value import Value
 from engine.viz import renderer
 from engine.viz.steps import display_names, fmt
@@ -48,8 +49,17 @@ def draw(
         show_grad: print each node's ``.grad`` and, after backward, each edge's contribution.
         show_local_grads: print ``∂out/∂in`` on each input edge.
         max_nodes: draw at most this many value nodes (those nearest the output) and say
-            in the picture how many were left out.
+            in the picture how many were left out; a positive int (there is no "no cap":
+            pass a large number to draw a big graph whole).
     """
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int):
+        raise EngineTypeError(f"draw: max_nodes must be a positive int, got {type(max_nodes).__name__} {max_nodes!r}")
+    if max_nodes < 1:
+        # 0 used to turn the cap off (a 20,000-node graph never finished rendering) and a
+        # negative number sliced the inputs away: refuse both.
+        raise EngineValueError(f"draw: max_nodes must be a positive int (at least 1), got {max_nodes}")
+    if not isinstance(root, Value):
+        raise EngineTypeError(f"draw: expected a Value, got {type(root).__name__}")
     order = root.nodes()
     names = display_names(order)
     index = {id(node): k for k, node in enumerate(order)}
@@ -63,7 +73,7 @@ def draw(
     if len(order) > len(shown):
         g.node(
             "note",
-            f"graph capped: showing the {len(shown)} values nearest the output, "
+            f"graph capped: showing the {len(shown)} value{'s' if len(shown) > 1 else ''} nearest the output, "
             f"{len(order) - len(shown)} more not drawn (max_nodes={max_nodes})",
             shape="note",
             color="firebrick",

@@ -15,6 +15,7 @@ import warnings
 from pathlib import Path
 
 from engine.errors import EngineError, EngineValueError
+from engine.serialization import PathError, check_output_file
 
 FORMATS = ("svg", "png", "pdf", "dot")
 INSTALL_HINT = (
@@ -77,25 +78,34 @@ def write(source: str, path: str | os.PathLike) -> Path:
     installed, the ``.dot`` text is written next to ``path`` instead, a one-line warning
     says how to install one, and the path of the ``.dot`` file is returned.
     """
-    path = Path(path)
-    fmt = path.suffix.lstrip(".").lower()
-    if fmt not in FORMATS:
-        raise EngineValueError(
-            f"render: cannot tell the format from {path.name!r}; use one of "
-            + ", ".join("." + f for f in FORMATS)
-        )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "dot":
-        path.write_text(source, encoding="utf-8")
-        return path
-    if find_renderer(fmt) is None:
+    path = check_output_file(path, "render")  # one-line errors for folders, files in the way, no permission
+    fmt = output_format(path)
+    if fmt != "dot" and find_renderer(fmt) is None:
         dot_path = path.with_suffix(".dot")
-        dot_path.write_text(source, encoding="utf-8")
+        _write_bytes(dot_path, source.encode("utf-8"))
         warnings.warn(
             f"render: no program to draw {path.name}; wrote {dot_path} instead — {INSTALL_HINT}",
             RendererMissingWarning,
             stacklevel=2,
         )
         return dot_path
-    path.write_bytes(pipe(source, fmt))
+    _write_bytes(path, source.encode("utf-8") if fmt == "dot" else pipe(source, fmt))
     return path
+
+
+def output_format(path: str | os.PathLike) -> str:
+    """The format ``path``'s extension names (``svg``, ``png``, ``pdf``, ``dot``), or a one-line error."""
+    fmt = Path(path).suffix.lstrip(".").lower()
+    if fmt not in FORMATS:
+        raise EngineValueError(
+            f"render: cannot tell the format from {Path(path).name!r}; use one of "
+            + ", ".join("." + f for f in FORMATS)
+        )
+    return fmt
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    try:
+        path.write_bytes(data)
+    except OSError as exc:
+        raise PathError(f"render: cannot write {str(path)!r}: {exc.strerror or exc}") from None
