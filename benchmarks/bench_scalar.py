@@ -24,8 +24,8 @@ def _dataset(n: int = 40, seed: int = 0) -> tuple[list[list[float]], list[float]
 
 
 def _engine_step():
-    from engine.scalar_nn import MLP
-    from engine.value import Value
+    from engine.scalar.nn import MLP
+    from engine.scalar.value import Value
 
     model = MLP(2, [16, 16, 1], activation="relu", output_activation="linear", seed=1)
     xs, ys = _dataset()

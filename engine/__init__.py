@@ -5,9 +5,10 @@ and friends are the PyTorch-style tensor API, so the lectures' code runs with
 ``import engine as torch``.
 """
 
+from engine.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from engine.backends import Device, set_default_device
 from engine.backends import device as _device_of
-from engine.creation import (
+from engine.core.creation import (
     BoolTensor,
     ByteTensor,
     DoubleTensor,
@@ -31,22 +32,12 @@ from engine.creation import (
     zeros,
     zeros_like,
 )
-from engine.dtypes import DType, float32, float64, int64, uint8  # noqa: A004
-from engine.dtypes import bool_ as bool
-from engine.errors import (
-    DeviceError,
-    DivisionByZeroError,
-    DomainError,
-    DTypeError,
-    EngineError,
-    EngineTypeError,
-    EngineValueError,
-    GradError,
-    MissingFileError,
-    PathError,
-    ShapeError,
-)
-from engine.functions import (
+from engine.core.dtypes import DType, float32, float64, int64, uint8  # noqa: A004
+from engine.core.dtypes import bool_ as bool
+from engine.core.random import initial_seed, manual_seed
+from engine.core.serialization import load, save
+from engine.core.tensor import Size, Tensor, cat, matmul, maximum, minimum, stack, tensor, where
+from engine.core.tensor_functions import (
     abs,  # noqa: A004
     add,
     argmax,
@@ -73,11 +64,20 @@ from engine.functions import (
     transpose,
     unsqueeze,
 )
-from engine.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from engine.random import initial_seed, manual_seed
-from engine.serialization import load, save
-from engine.tensor import Size, Tensor, cat, matmul, maximum, minimum, stack, tensor, where
-from engine.value import Value
+from engine.errors import (
+    DeviceError,
+    DivisionByZeroError,
+    DomainError,
+    DTypeError,
+    EngineError,
+    EngineTypeError,
+    EngineValueError,
+    GradError,
+    MissingFileError,
+    PathError,
+    ShapeError,
+)
+from engine.scalar.value import Value
 
 float = float32  # noqa: A001 - PyTorch's aliases: engine.float, engine.double, engine.long
 double = float64
@@ -101,10 +101,22 @@ def numel(t: Tensor) -> int:
     return t.numel()
 
 
+_LAZY = {  # submodules that pull in optional or heavier dependencies load on first use
+    "viz": "engine.viz",
+    "nn": "engine.nn",
+    "optim": "engine.optim",
+    "utils": "engine.utils",
+    "datasets": "engine.datasets",
+    "testing": "engine.testing",
+    "cuda": "engine.cuda",
+    "plots": "engine.apps.plots",  # `from engine import plots`, as the examples write it
+    "scalar_nn": "engine.scalar.nn",
+}
+
+
 def __getattr__(name: str):
-    # Submodules that pull in optional or heavier dependencies load on first use.
-    if name in ("viz", "nn", "optim", "utils", "datasets", "testing", "cuda"):
+    if name in _LAZY:
         import importlib
 
-        return importlib.import_module(f"engine.{name}")
+        return importlib.import_module(_LAZY[name])
     raise AttributeError(f"module 'engine' has no attribute {name!r}")

@@ -13,9 +13,9 @@ import sys
 import pytest
 
 from engine import EngineTypeError, EngineValueError, Value, viz
-from engine.cli import main
+from engine.apps.cli import main
 from engine.errors import ExpressionError
-from engine.expr import parse_assignments, parse_expression
+from engine.scalar.expression import parse_assignments, parse_expression
 
 
 def run_main(capsys, *argv):
@@ -229,7 +229,7 @@ def test_graph_output_into_missing_folders_still_works(capsys, tmp_path):
 
 
 def test_render_library_call_gives_one_line_errors(tmp_path, a_file):
-    from engine.serialization import PathError
+    from engine.core.serialization import PathError
 
     root = Value(1.0) * 2
     for target in (a_file / "g.svg", tmp_path, a_file / "x" / "g.dot"):
@@ -265,8 +265,8 @@ def test_train_out_error_through_the_real_command(tmp_path, a_file):
 
 
 def test_demo_library_call_refuses_a_file(a_file):
-    from engine.demo import run_demo
-    from engine.serialization import PathError
+    from engine.apps.demo import run_demo
+    from engine.core.serialization import PathError
 
     with pytest.raises(PathError, match="demo: cannot use"):
         run_demo(a_file)
@@ -310,8 +310,8 @@ def test_twenty_thousand_node_graph_draws_with_the_default_cap():
 
 
 def test_demo_index_written_onto_a_folder_is_one_line(tmp_path):
-    from engine.demo import write_index
-    from engine.serialization import PathError
+    from engine.apps.demo import write_index
+    from engine.core.serialization import PathError
 
     (tmp_path / "index.html").mkdir()
     with pytest.raises(PathError, match="demo: cannot write .*index.html"):

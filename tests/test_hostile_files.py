@@ -16,8 +16,8 @@ import pytest
 
 import engine
 from engine import nn
+from engine.core.serialization import DEFAULT_MAX_BYTES, MAX_BYTES_ENV, MissingFileError, PathError
 from engine.errors import EngineError, EngineTypeError, EngineValueError
-from engine.serialization import DEFAULT_MAX_BYTES, MAX_BYTES_ENV, MissingFileError, PathError
 
 
 def npy(shape="(1,)", descr="'<f8'", data=b"\0" * 8, version=(1, 0), fortran="False") -> bytes:

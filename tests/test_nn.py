@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import engine
+import engine.core.serialization
 import engine.nn as nn
 import engine.nn.functional as F
-import engine.serialization
 from engine.backends import c_available
 
 TOL = {"float64": (1e-10, 1e-12), "float32": (2e-5, 2e-6)}
@@ -713,7 +713,7 @@ def test_state_dict_round_trip_through_npz(tmp_path):
     engine.manual_seed(0)
     model = _mlp(nn).double()
     path = tmp_path / "model.pt"
-    engine.serialization.save(model.state_dict(), path)
+    engine.core.serialization.save(model.state_dict(), path)
     assert path.exists() and not (tmp_path / "model.pt.npz").exists()  # the path is used as given
     # a plain numpy archive with numeric arrays only: nothing pickled inside
     with np.load(path, allow_pickle=False) as archive:
@@ -721,7 +721,7 @@ def test_state_dict_round_trip_through_npz(tmp_path):
         assert all(archive[k].dtype == np.float64 for k in archive.files)
     with zipfile.ZipFile(path) as z:
         assert all(name.endswith(".npy") for name in z.namelist())
-    loaded = engine.serialization.load(path)
+    loaded = engine.core.serialization.load(path)
     assert list(loaded) == list(model.state_dict())
     fresh = _mlp(nn).double()
     fresh.load_state_dict(loaded)
@@ -736,11 +736,11 @@ def test_module_save_load_and_single_tensor(tmp_path):
     for (n, a), (_, b) in zip(model.state_dict().items(), other.state_dict().items()):
         np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=n)
     t = engine.tensor([[1, 2], [3, 4]])
-    engine.serialization.save(t, tmp_path / "t.bin")
-    back = engine.serialization.load(tmp_path / "t.bin")
+    engine.core.serialization.save(t, tmp_path / "t.bin")
+    back = engine.core.serialization.load(tmp_path / "t.bin")
     assert back.dtype == engine.int64 and back.tolist() == [[1, 2], [3, 4]]
     with pytest.raises(engine.EngineTypeError, match="state_dict"):
-        engine.serialization.save(model, tmp_path / "m.npz")
+        engine.core.serialization.save(model, tmp_path / "m.npz")
 
 
 def test_state_dict_shares_storage_and_is_detached():

@@ -3,7 +3,7 @@
 import pytest
 
 from engine.errors import EngineValueError
-from engine.scalar_nn import MLP, Neuron, train_xor, xor_accuracy
+from engine.scalar.nn import MLP, Neuron, train_xor, xor_accuracy
 
 
 def test_xor_trains_to_full_accuracy():

@@ -12,8 +12,8 @@ from tensor_helpers import DEVICES
 import engine
 from engine.backends import Device
 from engine.backends.numpy_backend import NumpyBackend
+from engine.core.tensor import Tensor
 from engine.ops import linalg
-from engine.tensor import Tensor
 
 devices = pytest.mark.parametrize("device", DEVICES)
 

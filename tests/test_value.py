@@ -5,7 +5,7 @@ import math
 import pytest
 
 from engine import DivisionByZeroError, DomainError, EngineTypeError, Value
-from engine.demo import chain_rule_example, sigmoid_neuron_example
+from engine.apps.demo import chain_rule_example, sigmoid_neuron_example
 
 
 def test_lecture_chain_rule_f_equals_x_plus_y_times_z():

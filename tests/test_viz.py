@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from engine import Value, viz
-from engine.demo import chain_rule_example
+from engine.apps.demo import chain_rule_example
 from engine.viz import renderer
 
 GOLDEN = Path(__file__).parent / "golden"

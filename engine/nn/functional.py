@@ -14,13 +14,13 @@ import warnings
 
 import numpy as np
 
-from engine import dtypes
+from engine.core import dtypes
+from engine.core.tensor import Tensor
+from engine.core.tensor import log_softmax as _log_softmax
+from engine.core.tensor import softmax as _softmax
 from engine.errors import DTypeError, EngineTypeError, EngineValueError, ShapeError
 from engine.ops import elementwise as _ew
 from engine.ops import neural as _nn
-from engine.tensor import Tensor
-from engine.tensor import log_softmax as _log_softmax
-from engine.tensor import softmax as _softmax
 
 _REDUCTIONS = ("mean", "sum", "none")
 _FUSED_ACTIVATIONS = (None, "relu", "sigmoid", "tanh")
@@ -184,7 +184,7 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         return input
     if p == 1.0:
         return input * 0.0
-    from engine.random import generator
+    from engine.core.random import generator
 
     keep = generator().random(tuple(input.shape)) >= p
     mask = (keep / (1.0 - p)).astype(input._data.dtype)

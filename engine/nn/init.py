@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 
+from engine.autograd.grad_mode import no_grad
+from engine.core.tensor import Tensor
 from engine.errors import EngineValueError
-from engine.grad_mode import no_grad
-from engine.tensor import Tensor
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:

@@ -13,12 +13,12 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from engine.core.tensor import Tensor
 from engine.errors import EngineTypeError, EngineValueError
 from engine.nn import functional as F
 from engine.nn import init
 from engine.nn.module import Module
 from engine.nn.parameter import Parameter
-from engine.tensor import Tensor
 
 
 class Identity(Module):
@@ -45,7 +45,7 @@ class Linear(Module):
         for name, value in (("in_features", in_features), ("out_features", out_features)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise EngineValueError(f"Linear: {name} must be a non-negative int, got {value!r}")
-        from engine.creation import empty
+        from engine.core.creation import empty
 
         self.in_features = in_features
         self.out_features = out_features

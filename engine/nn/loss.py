@@ -7,9 +7,9 @@ Each one stores its options and calls the function of the same name in ``engine.
 
 from __future__ import annotations
 
+from engine.core.tensor import Tensor
 from engine.nn import functional as F
 from engine.nn.module import Module
-from engine.tensor import Tensor
 
 
 class _Loss(Module):

@@ -11,10 +11,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
+from engine.autograd.grad_mode import no_grad
+from engine.core.tensor import Tensor
 from engine.errors import EngineTypeError, EngineValueError, ShapeError
-from engine.grad_mode import no_grad
 from engine.nn.parameter import Parameter
-from engine.tensor import Tensor
 
 
 class IncompatibleKeys(NamedTuple):
@@ -243,12 +243,12 @@ class Module:
         return self.to("cuda")
 
     def float(self) -> Module:
-        from engine.dtypes import float32
+        from engine.core.dtypes import float32
 
         return self.to(float32)
 
     def double(self) -> Module:
-        from engine.dtypes import float64
+        from engine.core.dtypes import float64
 
         return self.to(float64)
 
@@ -309,13 +309,13 @@ class Module:
 
     def save(self, path: str) -> None:
         """Write ``state_dict()`` to ``path`` as a numpy ``.npz`` archive (no pickle)."""
-        from engine.serialization import save
+        from engine.core.serialization import save
 
         save(self.state_dict(), path)
 
     def load(self, path: str, strict: bool = True) -> Module:
         """Read a file written by ``save`` into this model (``load_state_dict``); returns the model."""
-        from engine.serialization import load
+        from engine.core.serialization import load
 
         self.load_state_dict(load(path), strict=strict)
         return self
@@ -354,7 +354,7 @@ def _move_in_place(t: Tensor, args: tuple, kwargs: dict) -> None:
 
 def _check_module_dtype(args: tuple, kwargs: dict) -> None:
     from engine.backends import Device
-    from engine.dtypes import as_dtype
+    from engine.core.dtypes import as_dtype
 
     dtypes_given = [a for a in args if not isinstance(a, (str, Device, Tensor))]
     if kwargs.get("dtype") is not None:
@@ -379,7 +379,7 @@ def _floating_only(t: Tensor, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
 
 def _copy_into(target: Tensor, value: Any) -> None:
     """target[...] = value, converting value to the target's device and dtype."""
-    from engine.tensor import tensor
+    from engine.core.tensor import tensor
 
     source = value.detach() if isinstance(value, Tensor) else tensor(value)
     source = source.to(target.device).to(target.dtype)

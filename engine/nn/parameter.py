@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.core.tensor import Tensor
 from engine.errors import EngineTypeError
-from engine.tensor import Tensor
 
 
 class Parameter(Tensor):
@@ -17,7 +17,7 @@ class Parameter(Tensor):
 
     def __new__(cls, data: Tensor | None = None, requires_grad: bool = True) -> Parameter:
         if data is None:
-            from engine.creation import empty
+            from engine.core.creation import empty
 
             data = empty(0)
         if not isinstance(data, Tensor):

@@ -6,7 +6,7 @@ gradient flowing into a broadcast input is summed back to that input's shape.
 
 from __future__ import annotations
 
-from engine.function import Function
+from engine.autograd.op import Function
 
 
 def unbroadcast(backend, grad, shape: tuple):

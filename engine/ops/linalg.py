@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.function import Function
+from engine.autograd.op import Function
 from engine.ops.elementwise import unbroadcast
 
 

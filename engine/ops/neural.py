@@ -6,7 +6,7 @@ written with the log-sum-exp trick or PyTorch's clamps so it stays finite.
 
 from __future__ import annotations
 
-from engine.function import Function
+from engine.autograd.op import Function
 
 
 class Linear(Function):

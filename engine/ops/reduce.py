@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.function import Function
+from engine.autograd.op import Function
 
 
 def _keepdim_shape(shape: tuple, axes: tuple) -> tuple:

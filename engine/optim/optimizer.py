@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from engine.autograd.grad_mode import enable_grad
+from engine.core.tensor import Tensor
 from engine.errors import EngineTypeError, EngineValueError, GradError
-from engine.grad_mode import enable_grad
-from engine.tensor import Tensor
 
 
 def zero_grads(params: Iterable[Tensor], set_to_none: bool = True) -> None:

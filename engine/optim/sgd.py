@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from engine.core.tensor import Tensor
 from engine.errors import EngineValueError
 from engine.optim.optimizer import Optimizer
-from engine.tensor import Tensor
 
 
 class SGD(Optimizer):

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from engine.core.tensor import Tensor
 from engine.errors import EngineTypeError, EngineValueError, ShapeError
-from engine.tensor import Tensor
 
 
 class Dataset:
@@ -71,7 +71,7 @@ class Subset(Dataset):
 
 def random_split(dataset: Dataset, lengths: Sequence[int | float]) -> list[Subset]:
     """Split into non-overlapping random subsets of the given lengths (or fractions that sum to 1)."""
-    from engine.random import generator
+    from engine.core.random import generator
 
     n = len(dataset)
     if all(isinstance(x, float) for x in lengths) and abs(sum(lengths) - 1.0) < 1e-9:
@@ -93,7 +93,7 @@ def random_split(dataset: Dataset, lengths: Sequence[int | float]) -> list[Subse
 def default_collate(batch: list) -> Any:
     """Stack a list of items into a batch: tensors -> one stacked tensor, numbers -> a tensor,
     tuples/lists -> a tuple of collated fields, dicts -> a dict of collated values."""
-    from engine.tensor import stack, tensor
+    from engine.core.tensor import stack, tensor
 
     first = batch[0]
     if isinstance(first, Tensor):
@@ -157,7 +157,7 @@ class DataLoader:
     def _order(self) -> np.ndarray:
         n = len(self.dataset)
         if self.shuffle:
-            from engine.random import generator
+            from engine.core.random import generator
 
             return generator().permutation(n)
         return np.arange(n)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import graphviz
 
 from engine.errors import EngineTypeError, EngineValueError
-from engine.value import Value
+from engine.scalar.value import Value
 from engine.viz import renderer
 from engine.viz.steps import display_names, fmt
 

@@ -14,8 +14,8 @@ import sysconfig
 import warnings
 from pathlib import Path
 
+from engine.core.serialization import PathError, check_output_file
 from engine.errors import EngineError, EngineValueError
-from engine.serialization import PathError, check_output_file
 
 FORMATS = ("svg", "png", "pdf", "dot")
 INSTALL_HINT = (

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from engine.value import Value
+from engine.scalar.value import Value
 
 
 def fmt(x: float) -> str:

@@ -34,8 +34,8 @@ from typing import IO, Any
 
 import numpy as np
 
+from engine.core.tensor import Tensor
 from engine.errors import EngineError, EngineTypeError, EngineValueError, MissingFileError, PathError
-from engine.tensor import Tensor
 
 # The key under which a single saved tensor is stored (``engine.save(t, path)``).
 _SINGLE = "__engine_tensor__"
@@ -255,8 +255,8 @@ def load(
     all tensors (default: ``$ENGINE_LOAD_MAX_BYTES``, else 4 GiB). Sizes are checked against the
     archive first, so a small file cannot claim a large array whatever the cap.
     """
-    from engine.dtypes import from_numpy_dtype
-    from engine.tensor import tensor
+    from engine.core.dtypes import from_numpy_dtype
+    from engine.core.tensor import tensor
 
     limit = _resolve_max_bytes(max_bytes)
     if hasattr(f, "read"):

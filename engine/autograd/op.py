@@ -16,7 +16,7 @@ import threading
 from operator import attrgetter
 from typing import Any
 
-from engine.autograd import topological_order
+from engine.autograd.graph import topological_order
 from engine.errors import DeviceError, GradError
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 
-from engine.function import GradMode
+from engine.autograd.op import GradMode
 
 
 class _GradSwitch:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from engine.tensor import Tensor, log_softmax, matmul, maximum, minimum, softmax  # noqa: F401
+from engine.core.tensor import Tensor, log_softmax, matmul, maximum, minimum, softmax  # noqa: F401
 
 
 def _as_tensor(x) -> Tensor:
-    from engine.tensor import tensor
+    from engine.core.tensor import tensor
 
     return x if isinstance(x, Tensor) else tensor(x)
 

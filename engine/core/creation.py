@@ -8,10 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from engine.dtypes import as_dtype, float32, int64
+from engine.core.dtypes import as_dtype, float32, int64
+from engine.core.random import generator
+from engine.core.tensor import Size, Tensor, tensor
 from engine.errors import EngineTypeError, EngineValueError
-from engine.random import generator
-from engine.tensor import Size, Tensor, tensor
 
 
 def _shape(size: tuple, op: str = "size") -> tuple:
@@ -59,14 +59,14 @@ def empty(*size, dtype: Any = None, device: Any = None, requires_grad: bool = Fa
 
 def full(size, fill_value, dtype: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     if isinstance(fill_value, (bool, np.bool_)):
-        from engine.dtypes import bool_
+        from engine.core.dtypes import bool_
 
         dtype = bool_ if dtype is None else dtype
     else:
         fill_value = _number("full", "fill_value", fill_value)
     if dtype is None:
         dtype = int64 if isinstance(fill_value, (int, np.integer)) else float32
-    from engine.tensor import _scalar_as
+    from engine.core.tensor import _scalar_as
 
     value = _scalar_as(fill_value, as_dtype(dtype), "full")
     return _make(np.full(_shape((size,), "full"), value, as_dtype(dtype).np), None, device, requires_grad)
@@ -187,7 +187,7 @@ def LongTensor(*data) -> Tensor:  # noqa: N802
 
 
 def DoubleTensor(*data) -> Tensor:  # noqa: N802
-    from engine.dtypes import float64
+    from engine.core.dtypes import float64
 
     if data and all(isinstance(d, int) and not isinstance(d, bool) for d in data):
         return zeros(*data, dtype=float64)
@@ -196,7 +196,7 @@ def DoubleTensor(*data) -> Tensor:  # noqa: N802
 
 def ByteTensor(*data) -> Tensor:  # noqa: N802
     """uint8 data (``ByteTensor([True, False])`` holds 1 and 0), as in PyTorch."""
-    from engine.dtypes import uint8
+    from engine.core.dtypes import uint8
 
     if data and all(isinstance(d, int) and not isinstance(d, bool) for d in data):
         return zeros(*data, dtype=uint8)
@@ -204,6 +204,6 @@ def ByteTensor(*data) -> Tensor:  # noqa: N802
 
 
 def BoolTensor(*data) -> Tensor:  # noqa: N802
-    from engine.dtypes import bool_
+    from engine.core.dtypes import bool_
 
     return tensor(data[0] if data else [], dtype=bool_)

@@ -25,7 +25,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from engine.errors import EngineError, ExpressionError
-from engine.value import Value
+from engine.scalar.value import Value
 
 FUNCTIONS = ("exp", "log", "tanh", "sigmoid", "relu")
 _BINARY = {

@@ -33,7 +33,7 @@ class GradcheckError(EngineError, AssertionError):
 
 def _host(x: Any) -> np.ndarray:
     """A numpy array with the values of a tensor, array or number."""
-    from engine.tensor import Tensor
+    from engine.core.tensor import Tensor
 
     if isinstance(x, Tensor):
         return np.asarray(x._backend.to_numpy(x._data))
@@ -52,7 +52,7 @@ def _projection(shape: tuple) -> np.ndarray:
 
 def _as_float64_inputs(inputs: Sequence[Any]) -> list:
     """Float64 leaf copies of the floating inputs that require grad; everything else as given."""
-    from engine.tensor import Tensor, tensor
+    from engine.core.tensor import Tensor, tensor
 
     out = []
     for x in inputs:
@@ -65,7 +65,7 @@ def _as_float64_inputs(inputs: Sequence[Any]) -> list:
 
 def _scalar_value(fn: Callable, inputs: list, weights: np.ndarray | None) -> float:
     """sum(fn(*inputs) * R) in float64 on the host, without recording a graph."""
-    from engine.grad_mode import no_grad
+    from engine.autograd.grad_mode import no_grad
 
     with no_grad():
         out = _host(fn(*inputs)).astype(np.float64)
@@ -82,8 +82,8 @@ def numerical_grad(fn: Callable, inputs: Sequence[Any], eps: float = 1e-6) -> li
     first-order terms of the two Taylor expansions cancel). Inputs that do not require grad
     get ``None``. ``R`` is the fixed projection ``gradcheck`` uses (ones for a scalar output).
     """
-    from engine.grad_mode import no_grad
-    from engine.tensor import Tensor, tensor
+    from engine.autograd.grad_mode import no_grad
+    from engine.core.tensor import Tensor, tensor
 
     work = _as_float64_inputs(inputs)
     with no_grad():
@@ -118,7 +118,7 @@ def gradcheck(fn: Callable, *inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
 
     Raises :class:`GradcheckError` naming the input, the element index and both values.
     """
-    from engine.tensor import Tensor, tensor
+    from engine.core.tensor import Tensor, tensor
 
     work = _as_float64_inputs(inputs)
     checked = [k for k, x in enumerate(work) if isinstance(x, Tensor) and x.requires_grad]
@@ -222,8 +222,8 @@ class _Strategies:
         from hypothesis import strategies as st
         from hypothesis.extra import numpy as hnp
 
-        from engine.dtypes import as_dtype
-        from engine.tensor import tensor
+        from engine.core.dtypes import as_dtype
+        from engine.core.tensor import tensor
 
         dt = as_dtype(dtype)
         if elements is None:
@@ -250,7 +250,7 @@ class _Strategies:
         subnormals, the largest finite values, and floats in [-finite_range, finite_range]."""
         from hypothesis import strategies as st
 
-        from engine.dtypes import as_dtype
+        from engine.core.dtypes import as_dtype
 
         info = np.finfo(as_dtype(dtype).np)
         tiny = float(info.smallest_subnormal)
@@ -283,7 +283,7 @@ class _Strategies:
         from hypothesis import strategies as st
         from hypothesis.extra import numpy as hnp
 
-        from engine.dtypes import as_dtype
+        from engine.core.dtypes import as_dtype
 
         npd = as_dtype(dtype).np
         if elements is None:

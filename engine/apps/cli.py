@@ -12,13 +12,13 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from engine.core.serialization import check_output_dir, check_output_file
 from engine.errors import EngineError
-from engine.serialization import check_output_dir, check_output_file
 
 
 def _graph(args: argparse.Namespace) -> int:
     from engine import viz
-    from engine.expr import parse_assignments, parse_expression
+    from engine.scalar.expression import parse_assignments, parse_expression
     from engine.viz.renderer import output_format
     from engine.viz.steps import fmt
 
@@ -41,7 +41,7 @@ def _graph(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from engine.demo import run_demo
+    from engine.apps.demo import run_demo
 
     check_output_dir(args.out, "--out", create=False)
     run_demo(args.out)
@@ -54,7 +54,7 @@ TRAIN_TASKS = ("xor", "linear", "polynomial", "logistic", "softmax", "digits")
 def _train(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from engine import plots, training
+    from engine.apps import plots, training
     from engine.backends import get_backend, resolve_name
     from engine.errors import EngineValueError
 

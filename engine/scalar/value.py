@@ -41,7 +41,7 @@ from collections.abc import Iterator
 from numbers import Real
 from operator import attrgetter
 
-from engine.autograd import topological_order
+from engine.autograd.graph import topological_order
 from engine.errors import DivisionByZeroError, DomainError, EngineTypeError, EngineValueError
 
 Number = int | float

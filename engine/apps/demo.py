@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.serialization import PathError, check_output_dir
-from engine.value import Value
+from engine.core.serialization import PathError, check_output_dir
+from engine.scalar.value import Value
 
 
 def chain_rule_example() -> Value:
@@ -76,7 +76,7 @@ def _write_text(path: Path, text: str) -> None:
 def scalar_demo(out: Path) -> list[Path]:
     """The chain-rule graphs and the scalar XOR run; returns the files written."""
     from engine import viz
-    from engine.scalar_nn import train_xor, xor_accuracy
+    from engine.scalar.nn import train_xor, xor_accuracy
 
     written: list[Path] = []
     for name, root in (("chain_rule", chain_rule_example()), ("sigmoid_neuron", sigmoid_neuron_example()[0])):
@@ -99,8 +99,8 @@ def scalar_demo(out: Path) -> list[Path]:
 
 def tensor_demo(out: Path, epochs: int = 1000) -> list[Path]:
     """XOR again, on tensors: an nn.Sequential MLP trained by engine.training; loss curve and decision boundary."""
-    from engine import plots
-    from engine.training import train_xor
+    from engine.apps import plots
+    from engine.apps.training import train_xor
 
     print("\nTraining the same task on tensors (nn.Sequential 2-8-1, BCELoss, SGD lr=1):")
     history = train_xor(epochs=epochs, lr=1.0, device="cpu", log=None)

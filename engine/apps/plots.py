@@ -47,7 +47,7 @@ def _pyplot() -> Any:
 
 
 def _save(fig: Any, path: str | Path) -> Path:
-    from engine.serialization import PathError, check_output_dir
+    from engine.core.serialization import PathError, check_output_dir
 
     plt = _pyplot()
     path = Path(path)

@@ -15,12 +15,12 @@ from typing import Any
 
 import numpy as np
 
-from engine import dtypes
+from engine.autograd.op import GradMode, run_backward
 from engine.backends import Device, get_backend, resolve_name
 from engine.backends import device as _device
-from engine.dtypes import DType, as_dtype, from_numpy_dtype, result_dtype
+from engine.core import dtypes
+from engine.core.dtypes import DType, as_dtype, from_numpy_dtype, result_dtype
 from engine.errors import DTypeError, EngineTypeError, EngineValueError, GradError, ShapeError
-from engine.function import GradMode, run_backward
 
 
 class Size(tuple):
@@ -259,7 +259,7 @@ class Tensor:
         return array if dtype is None else array.astype(dtype)
 
     def __repr__(self) -> str:
-        from engine.tensor_repr import tensor_repr
+        from engine.core.printing import tensor_repr
 
         return tensor_repr(self)
 
@@ -1063,12 +1063,12 @@ class Tensor:
         return self
 
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
-        from engine.random import generator
+        from engine.core.random import generator
 
         return self._set_random(generator().uniform(a, b, self._data.shape))
 
     def normal_(self, mean: float = 0.0, std: float = 1.0) -> Tensor:
-        from engine.random import generator
+        from engine.core.random import generator
 
         return self._set_random(generator().normal(mean, std, self._data.shape))
 
@@ -1104,7 +1104,7 @@ class _ToDevice:
 
     @staticmethod
     def apply(x: Tensor, name: str) -> Tensor:
-        from engine.function import Function
+        from engine.autograd.op import Function
 
         target = get_backend(name)
 
@@ -1383,7 +1383,7 @@ def where(cond: Tensor, a: Any, b: Any) -> Tensor:
 
 
 # The op modules import this one (Function -> Tensor), so they come last.
-from engine import function as _function  # noqa: E402
+from engine.autograd import op as _function  # noqa: E402
 
 _function._Tensor = Tensor
 from engine.ops import elementwise as _ew  # noqa: E402
