@@ -20,7 +20,7 @@ def _graph(args: argparse.Namespace) -> int:
     from engine import viz
     from engine.scalar.expression import parse_assignments, parse_expression
     from engine.viz.renderer import output_format
-    from engine.viz.steps import fmt
+    from engine.viz.graph import fmt
 
     values = parse_assignments(args.assignments)
     if args.output:  # a bad -o fails before any work, not after it

@@ -17,29 +17,32 @@ def topological_order(root: N, parents_of: Callable[[N], Sequence[N]]) -> list[N
     """Return every node reachable from ``root``, each listed after all of its parents.
 
     Reversed, the list is the order backward runs in: the root first, then each node
-    once every node that consumes it has passed its gradient down. The order depends
-    only on the graph's structure and the order of each node's parents, so the same
-    program gives the same order (and bit-identical sums of gradients) on every run.
+    once every node that consumes it has passed its gradient down. The order is a
+    depth-first post-order that takes each node's parents left to right, so it depends
+    only on the graph's structure: the same program gives the same order (and
+    bit-identical sums of gradients) on every run.
+
+    Nodes are kept in a set, so they must hash by identity (``object``'s default hash,
+    which ``Value`` and the autograd nodes have; a class that defines ``__eq__`` for
+    something else, as ``Tensor`` does, keeps ``__hash__ = object.__hash__``).
     """
+    # Depth-first search with an explicit stack instead of recursion. Each entry is a node
+    # and an iterator over its parents that remembers how far we got: the top entry
+    # descends into its next unseen parent, and once its iterator is spent the node is
+    # done (all its parents are in ``order``) and is appended. The set holds the nodes
+    # themselves rather than their id(): identity hashing runs in C, a call to id() per
+    # edge does not, and this loop is most of the time a scalar backward takes.
     order: list[N] = []
-    seen: set[int] = set()
-    # Each stack entry is (node, expanded): a node is pushed once to expand its parents
-    # and once more, below them, to be emitted after they are all done (post-order).
-    stack: list[tuple[N, bool]] = [(root, False)]
+    seen = {root}
+    stack = [(root, iter(parents_of(root)))]
     while stack:
-        node, expanded = stack.pop()
-        if expanded:
+        node, parents = stack[-1]
+        for parent in parents:
+            if parent not in seen:
+                seen.add(parent)
+                stack.append((parent, iter(parents_of(parent))))
+                break  # descend; this node's iterator resumes when the parent is done
+        else:
+            stack.pop()
             order.append(node)
-            continue
-        key = id(node)
-        if key in seen:
-            continue
-        seen.add(key)
-        stack.append((node, True))
-        # Reversed so the first parent is expanded first: the order reads left to right.
-        parents = parents_of(node)
-        for i in range(len(parents) - 1, -1, -1):
-            parent = parents[i]
-            if id(parent) not in seen:
-                stack.append((parent, False))
     return order

@@ -1,23 +1,21 @@
-"""``Function``: one differentiable op, its forward and its backward, in one place.
+"""``Op``: one differentiable op, its forward and its backward, in one place.
 
-A Function subclass writes ``forward(ctx, *arrays)`` and ``backward(ctx, grad)`` against
-the backend primitive set (``ctx.backend``), so the same calculus runs on every device.
-``apply`` wraps arrays into tensors and, when any input requires grad, makes the call a
-node of the graph: the ``ctx`` object *is* the node (it keeps the inputs and whatever
-forward saved on it).
+An ``Op`` subclass (in ``engine.ops``) writes ``forward(ctx, *arrays)`` and
+``backward(ctx, grad)`` against the backend primitives (``ctx.backend``), so the same
+calculus runs on every device. ``apply`` unwraps tensors into backend arrays, runs forward,
+wraps the result in a tensor and, when any input requires grad, makes the call a node of the
+graph: the ``ctx`` object *is* the node (it keeps the inputs and whatever forward saved).
 
-``run_backward`` is the driver: an iterative topological order over the nodes (shared
-with ``Value``), then one pass from the output down, summing gradients per node.
+Tensors are known here only through ``TensorBase``, the little autograd needs of them; the
+tensor class itself lives a layer up (``engine.core``) and subclasses it.
 """
 
 from __future__ import annotations
 
 import threading
-from operator import attrgetter
 from typing import Any
 
-from engine.autograd.graph import topological_order
-from engine.errors import DeviceError, GradError
+from engine.errors import DeviceError
 
 
 class _GradMode(threading.local):
@@ -30,20 +28,47 @@ class _GradMode(threading.local):
 GradMode = _GradMode()
 
 
-class Function:
-    """Base class of differentiable ops. Subclasses define ``forward`` and ``backward``.
+class TensorBase:
+    """What autograd needs of a tensor. ``engine.core.tensor.Tensor`` subclasses it.
 
-    ``forward(ctx, *args, **kwargs)`` gets arrays where the caller passed tensors and
-    returns the output array. ``backward(ctx, grad)`` returns one gradient array (or None)
-    per positional argument of ``forward``.
+    Attributes (slots of the subclass): ``_data`` (the backend array), ``_backend``,
+    ``_device``, ``requires_grad``, ``grad_fn`` (the ``Op`` node that made it, or None),
+    ``_version_box`` (the in-place version counter of its memory, a one-item list shared by
+    views). Methods: ``_like`` (a new plain tensor around an array, on this tensor's device),
+    ``_accumulate_grad``.
     """
 
-    # Set on the ctx during apply: the backend, the positional inputs (only when the
-    # graph is recorded), which of them need a gradient, and the output tensor when
-    # retain_grad() asked for it.
+    __slots__ = ()
+
+    _data: Any
+    _backend: Any
+    _device: Any
+    requires_grad: bool
+    grad_fn: Any
+    _version_box: list
+
+    def _like(self, data, requires_grad: bool = False):
+        raise NotImplementedError
+
+    def _accumulate_grad(self, g, owned: bool = False) -> None:
+        raise NotImplementedError
+
+
+class Op:
+    """Base class of differentiable ops. Subclasses define ``forward`` and ``backward``.
+
+    ``forward(ctx, *args, **kwargs)`` gets backend arrays where the caller passed tensors and
+    returns the output array. ``backward(ctx, grad)`` returns one gradient array (or None) per
+    positional argument of ``forward``; a gradient may have the broadcast shape the op computed
+    in: the backward driver fits it to the input's shape (``engine.autograd.backward``).
+    """
+
+    # Set on the ctx during apply: the backend, the positional inputs (only when the graph is
+    # recorded), which of them need a gradient, and the output tensor when retain_grad() asked.
     backend: Any
     inputs: tuple
     needs_input_grad: tuple
+    parents: list
     retained: Any = None
 
     # What backward reads, so that changing it in place before backward is caught (the
@@ -53,16 +78,16 @@ class Function:
     saves_output: bool = False
     # (version box, version at forward) of each tensor backward reads, per node.
     saved_versions: tuple = ()
-    # A view op's output shares its input's memory when the backend says so; it then shares
-    # the input's version counter too, so an in-place change through either is seen by both.
+    # A view op's output that is a view (the backend says) shares its input's memory, so it
+    # shares the input's version counter too: an in-place change through either is seen by both.
     view: bool = False
 
     @staticmethod
-    def forward(ctx: Function, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - abstract
+    def forward(ctx: Op, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
     @staticmethod
-    def backward(ctx: Function, grad: Any) -> Any:  # pragma: no cover - abstract
+    def backward(ctx: Op, grad: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
 
     @classmethod
@@ -76,7 +101,7 @@ class Function:
         # One pass over the arguments collects everything apply needs: this runs for every
         # op, so it is written for speed (a train step of a small MLP is mostly this).
         for a in args:
-            if isinstance(a, _Tensor):
+            if isinstance(a, TensorBase):
                 if first is None:
                     first = a
                 elif a._backend is not first._backend:
@@ -98,8 +123,8 @@ class Function:
         backend = first._backend
         ctx.backend = backend
         out = cls.forward(ctx, *arrays, **kwargs)
-        result = _Tensor._make(out, first._device, backend, False)
-        if cls.view and backend.shares_memory(out, first._data):
+        result = first._like(out)
+        if cls.view and backend.is_view(out):
             result._version_box = first._version_box
         if requires and GradMode.enabled:
             result.requires_grad = True
@@ -113,13 +138,13 @@ class Function:
             saved = []
             if positions is None:
                 for a in args:
-                    if isinstance(a, _Tensor):
+                    if isinstance(a, TensorBase):
                         box = a._version_box
                         saved.append((box, box[0]))
             else:
                 for i in positions:
                     a = args[i]
-                    if isinstance(a, _Tensor):
+                    if isinstance(a, TensorBase):
                         box = a._version_box
                         saved.append((box, box[0]))
             if cls.saves_output:
@@ -138,68 +163,3 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{self.name()}>"
-
-
-def _version_error(node, box: list, version: int, grad) -> GradError:
-    """The error for a tensor that ``node.backward`` reads and that changed in place after forward."""
-    for position, t in enumerate(node.inputs):
-        if isinstance(t, _Tensor) and t._version_box is box:
-            what = f"{t.dtype.name} tensor of shape {tuple(t.shape)}, which is input {position}"
-            break
-    else:
-        what = f"{grad.dtype} tensor of shape {tuple(grad.shape)}, which is the output"
-    return GradError(
-        "backward: one of the variables needed for gradient computation has been modified by an inplace "
-        f"operation: a {what} of {node.name()}, is at version {box[0]}; expected version {version} instead. "
-        "Change it after backward(), or change a .clone() of it"
-    )
-
-
-_parent_nodes = attrgetter("parents")
-
-
-def run_backward(root, gradient) -> None:
-    """Backpropagate ``gradient`` (an array shaped like ``root``) to every leaf below ``root``.
-
-    Gradients arriving at a node from several consumers are summed before the node runs;
-    leaves *add* into ``.grad`` (as in PyTorch). The graph is kept, so backward may be
-    called again (it adds again).
-    """
-    fn = root.grad_fn
-    if fn is None:
-        root._accumulate_grad(gradient)
-        return
-    backend = root._backend
-    order = topological_order(fn, _parent_nodes)
-    grads = {id(fn): gradient}
-    # A gradient array handed to a leaf is kept as its .grad without a copy when nothing
-    # else can hold it: a fresh array (owns its memory) not already given to another leaf.
-    given: set[int] = {id(gradient)}
-    for node in reversed(order):
-        g = grads.pop(id(node), None)
-        if g is None:
-            continue
-        for box, version in node.saved_versions:
-            if box[0] != version:  # a tensor this node reads was changed in place after forward
-                raise _version_error(node, box, version, g)
-        if node.retained is not None:
-            node.retained._accumulate_grad(g)
-        in_grads = node.backward(node, g)
-        if not isinstance(in_grads, tuple):
-            in_grads = (in_grads,)
-        for inp, ig, needed in zip(node.inputs, in_grads, node.needs_input_grad):
-            if ig is None or not needed:
-                continue
-            parent = inp.grad_fn
-            if parent is None:
-                owned = id(ig) not in given and ig.flags.owndata and ig.flags.writeable
-                given.add(id(ig))
-                inp._accumulate_grad(ig, owned)
-                continue
-            key = id(parent)
-            previous = grads.get(key)
-            grads[key] = ig if previous is None else backend.binary("add", previous, ig)
-
-
-# Function and Tensor know each other; engine.tensor fills this in when it loads.
-_Tensor: Any = None

@@ -1,16 +1,33 @@
 """Devices are backends: ``"numpy"`` (the reference), ``"c"`` (csrc/ via cffi), ``"cuda"``.
 
 ``"cpu"`` means the best CPU backend present: ``"c"`` when the C library is built, else
-``"numpy"``. Backends load on first use, so ``import engine`` stays light.
+``"numpy"``. ``REGISTRY`` maps each device name to the module and class that run it; a
+backend loads on first use, so ``import engine`` stays light. ``register_backend`` adds one
+(the tests register a test-only backend this way).
 """
 
 from __future__ import annotations
 
+import importlib
 from functools import cache
 
 from engine.errors import DeviceError
 
+REGISTRY: dict[str, str] = {
+    "numpy": "engine.backends.numpy_backend:NumpyBackend",
+    "c": "engine.backends.c_backend:CBackend",
+}
+_UNAVAILABLE = {
+    "cuda": "the CUDA backend is not part of this build yet",
+}
 DEVICES = ("numpy", "c", "cuda")
+
+
+def register_backend(name: str, target: str) -> None:
+    """Make device ``name`` run on the backend class ``target`` ("package.module:Class")."""
+    REGISTRY[name] = target
+    _UNAVAILABLE.pop(name, None)
+    get_backend.cache_clear()
 
 
 class Device:
@@ -60,8 +77,9 @@ def resolve_name(name: object) -> str:
         )
     if base == "cpu":
         return "c" if c_available()[0] else "numpy"
-    if base not in DEVICES:
-        raise DeviceError(f"device: unknown device {name!r}; valid devices are 'cpu', {', '.join(map(repr, DEVICES))}")
+    if base not in REGISTRY and base not in _UNAVAILABLE:
+        known = ", ".join(map(repr, [*REGISTRY, *_UNAVAILABLE]))
+        raise DeviceError(f"device: unknown device {name!r}; valid devices are 'cpu', {known}")
     return base
 
 
@@ -72,20 +90,19 @@ def device(name: str) -> Device:
 
 @cache
 def get_backend(name: str):
-    """The backend object running device ``name`` (already resolved)."""
-    if name == "numpy":
-        from engine.backends.numpy_backend import NumpyBackend
-
-        return NumpyBackend()
-    if name == "c":
-        try:
-            from engine.backends.c_backend import CBackend
-        except ImportError as exc:
-            raise DeviceError(f"device 'c' is unavailable: {exc}") from None
-        return CBackend()
-    if name == "cuda":
-        raise DeviceError("device 'cuda' is unavailable: the CUDA backend is not part of this build yet")
-    raise DeviceError(f"device: unknown device {name!r}")
+    """The backend object running device ``name`` (already resolved), made once."""
+    if name in _UNAVAILABLE:
+        raise DeviceError(f"device {name!r} is unavailable: {_UNAVAILABLE[name]}")
+    if name not in REGISTRY:
+        raise DeviceError(f"device: unknown device {name!r}")
+    module_name, _, class_name = REGISTRY[name].partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise DeviceError(f"device {name!r} is unavailable: {exc}") from None
+    backend = getattr(module, class_name)()
+    backend.name = name
+    return backend
 
 
 _default = {"name": None}

@@ -22,7 +22,7 @@ import warnings
 
 import numpy as np
 
-from engine.backends.numpy_backend import ACTIVATIONS, BINARY, COMPARE, UNARY, NumpyBackend
+from engine.backends.numpy_backend import NumpyBackend
 from engine.errors import DTypeError, EngineValueError, ShapeError
 
 try:
@@ -37,10 +37,19 @@ _FLOATS = {
     np.dtype(np.float32): ("f32", "float *", "float[]"),
     np.dtype(np.float64): ("f64", "double *", "double[]"),
 }
-_UNARY_CODE = {name: i for i, name in enumerate(UNARY)}
-_BINARY_CODE = {name: i for i, name in enumerate(BINARY)}
-_COMPARE_CODE = {name: i for i, name in enumerate(COMPARE)}
-_ACT_CODE = {name: i for i, name in enumerate(ACTIVATIONS)}
+# Op codes come from the header's enums (engine.h), never from the order of a Python tuple.
+_UNARY_CODE = {
+    "neg": lib.ENG_NEG, "exp": lib.ENG_EXP, "log": lib.ENG_LOG, "sigmoid": lib.ENG_SIGMOID, "tanh": lib.ENG_TANH,
+    "relu": lib.ENG_RELU, "leaky_relu": lib.ENG_LEAKY_RELU, "elu": lib.ENG_ELU, "pow": lib.ENG_POW, "abs": lib.ENG_ABS,
+}
+_BINARY_CODE = {
+    "add": lib.ENG_ADD, "sub": lib.ENG_SUB, "mul": lib.ENG_MUL, "div": lib.ENG_DIV,
+    "maximum": lib.ENG_MAXIMUM, "minimum": lib.ENG_MINIMUM, "pow": lib.ENG_POWB,
+}
+_COMPARE_CODE = {
+    "lt": lib.ENG_LT, "le": lib.ENG_LE, "gt": lib.ENG_GT, "ge": lib.ENG_GE, "eq": lib.ENG_EQ, "ne": lib.ENG_NE,
+}
+_ACT_CODE = {None: lib.ENG_ACT_NONE, "relu": lib.ENG_ACT_RELU, "sigmoid": lib.ENG_ACT_SIGMOID, "tanh": lib.ENG_ACT_TANH}
 _NULL = ffi.NULL
 
 
@@ -235,7 +244,7 @@ class CBackend(NumpyBackend):
 
     # ---- elementwise ---------------------------------------------------------------------
     def unary(self, op: str, x: np.ndarray, alpha: float = 0.0) -> np.ndarray:
-        if not _is_float(x):
+        if not _is_float(x) or op not in _UNARY_CODE:
             return super().unary(op, x, alpha)
         x = self.contiguous(x)
         out = np.empty(x.shape, x.dtype)
@@ -249,7 +258,7 @@ class CBackend(NumpyBackend):
         if y.shape != shape:
             raise ShapeError(f"{op} backward: input shape {shape} and output shape {y.shape} differ")
         if gy.shape != shape:
-            gy = self.broadcast_to(gy, shape)
+            gy = self.expand(gy, shape)
         x, y, gy = self.contiguous(x), self.contiguous(y), self.contiguous(gy)
         if not (x.dtype == y.dtype == gy.dtype):
             raise DTypeError(f"{op} backward: dtypes differ ({x.dtype}, {y.dtype}, {gy.dtype})")
@@ -574,7 +583,7 @@ class CBackend(NumpyBackend):
         if not _is_float(x, w, y, gy) or not (w.dtype == y.dtype == gy.dtype == dtype):
             return super().linear_backward(x, w, y, gy, act, need_x, need_bias)
         if gy.shape != y.shape:
-            gy = self.broadcast_to(gy, y.shape)
+            gy = self.expand(gy, y.shape)
         x, w, y, gy = self.contiguous(x), self.contiguous(w), self.contiguous(y), self.contiguous(gy)
         at, fb = _FLOATS[dtype][2], ffi.from_buffer
         m, k = x.shape
@@ -621,7 +630,7 @@ class CBackend(NumpyBackend):
         if y.ndim == 0:
             return self.softmax_backward(y.reshape(1), np.reshape(gy, 1), 0, log).reshape(())
         ym = self._rows(y, axis)
-        gm = self._rows(self.broadcast_to(gy, y.shape), axis)
+        gm = self._rows(self.expand(gy, y.shape), axis)
         out = np.empty(ym.shape, y.dtype)
         cols = ym.shape[-1] if ym.ndim else 1
         if out.size:
@@ -657,7 +666,7 @@ class CBackend(NumpyBackend):
             return super().cross_entropy_backward(logits, target, gloss)
         logits = self.contiguous(logits)
         target = self._check_targets(logits, target)
-        gloss = self.contiguous(self.broadcast_to(self._operand(gloss, logits), (logits.shape[0],)))
+        gloss = self.contiguous(self.expand(self._operand(gloss, logits), (logits.shape[0],)))
         out = np.empty(logits.shape, logits.dtype)
         if out.size:
             _kernel("cross_entropy_backward", logits.dtype)(
@@ -695,7 +704,7 @@ class CBackend(NumpyBackend):
             if a is None:
                 out.append(None)
                 continue
-            a = self.contiguous(self.broadcast_to(a, p.shape)) if a.shape != p.shape else self.contiguous(a)
+            a = self.contiguous(self.expand(a, p.shape)) if a.shape != p.shape else self.contiguous(a)
             if a.dtype != p.dtype:
                 raise DTypeError(f"optimizer update: parameter is {p.dtype} but its gradient/state is {a.dtype}")
             out.append(a)

@@ -1,9 +1,11 @@
 """``Tensor``: an n-d array on a device, with PyTorch's autograd API.
 
 A tensor holds a backend array (``numpy.ndarray`` on the ``numpy`` and ``c`` devices),
-its device, and, when it is the output of a recorded op, ``grad_fn``: the ``Function``
-node that made it. Every differentiable method below is a thin call of one ``Function``
-from ``engine.ops``; the calculus lives there, written once for every device.
+its device, and, when it is the output of a recorded op, ``grad_fn``: the ``Op`` node that
+made it. Every differentiable method below is a thin call of one ``Op`` from ``engine.ops``;
+the calculus lives there, written once for every device. This module checks arguments,
+promotes dtypes (``engine.core.dtypes``) and picks the op; what it does to an array it asks
+the tensor's backend to do.
 """
 
 from __future__ import annotations
@@ -15,12 +17,18 @@ from typing import Any
 
 import numpy as np
 
-from engine.autograd.op import GradMode, run_backward
+from engine.autograd.backward import run_backward
+from engine.autograd.op import GradMode, TensorBase
 from engine.backends import Device, get_backend, resolve_name
 from engine.backends import device as _device
 from engine.core import dtypes
 from engine.core.dtypes import DType, as_dtype, from_numpy_dtype, result_dtype
 from engine.errors import DTypeError, EngineTypeError, EngineValueError, GradError, ShapeError
+from engine.ops import elementwise as _ew
+from engine.ops import linalg as _la
+from engine.ops import neural as _nn
+from engine.ops import reduce as _red
+from engine.ops import shape as _shp
 
 
 class Size(tuple):
@@ -57,7 +65,7 @@ def _normalize_dims(dim, ndim: int, op: str) -> tuple:
     return out if ndim else ()
 
 
-class Tensor:
+class Tensor(TensorBase):
     """An n-d array with a device, a dtype and (optionally) a gradient.
 
     Created with ``engine.tensor(data, dtype=None, device=None, requires_grad=False)``
@@ -207,7 +215,7 @@ class Tensor:
         return self.dtype.is_floating_point
 
     def is_contiguous(self) -> bool:
-        return bool(self._data.flags.c_contiguous)
+        return bool(self._backend.is_contiguous(self._data))
 
     # ---- conversion -----------------------------------------------------------------------
     def numpy(self) -> np.ndarray:
@@ -316,8 +324,6 @@ class Tensor:
             return
         if g.dtype != self._data.dtype:
             g, owned = self._backend.astype(g, self._data.dtype), True
-        if g.shape != self._data.shape:
-            g, owned = self._backend.broadcast_to(g, self._data.shape), False
         if self._grad is None:
             # Otherwise a copy: the same gradient array may flow into several tensors.
             self._grad = self._like(g if owned else self._backend.copy(g))
@@ -365,7 +371,9 @@ class Tensor:
         if target_device is not None:
             name = resolve_name(target_device)
             if name != out._device.type:
-                out = _ToDevice.apply(out, name)
+                target = get_backend(name)
+                out = _shp.ToDevice.apply(out, target)
+                out._device, out._backend = _device(name), target
         return out
 
     def cpu(self) -> Tensor:
@@ -604,28 +612,49 @@ class Tensor:
     lt, le, gt, ge, eq, ne = __lt__, __le__, __gt__, __ge__, __eq__, __ne__
 
     def __and__(self, other):
-        return self._logical(other, np.logical_and)
+        """Logical and of bool tensors: a where a is false, else b."""
+        a, b = self._logical_operands(other, "and")
+        return self._like(self._backend.where(a, b, False))
 
     def __or__(self, other):
-        return self._logical(other, np.logical_or)
+        """Logical or of bool tensors: true where a is, else b."""
+        a, b = self._logical_operands(other, "or")
+        return self._like(self._backend.where(a, True, b))
+
+    __rand__, __ror__ = __and__, __or__
+
+    def __xor__(self, other):
+        a, b = self._logical_operands(other, "xor")
+        return self._like(self._backend.compare("ne", a, b))
 
     def __invert__(self):
         if self.dtype != dtypes.bool_:
             raise DTypeError(f"invert: ~ needs a bool tensor, got {self.dtype}")
         return self._like(self._backend.compare("eq", self._data, False))
 
-    def _logical(self, other, fn):
-        o = other._data if isinstance(other, Tensor) else other
-        return self._like(self._backend.from_numpy(fn(self._backend.to_numpy(self._data), o)))
+    def _logical_operands(self, other, op: str):
+        if self.dtype is not dtypes.bool_ or (isinstance(other, Tensor) and other.dtype is not dtypes.bool_):
+            other_type = other.dtype.name if isinstance(other, Tensor) else type(other).__name__
+            raise DTypeError(f"{op}: logical operators need bool tensors, got {self.dtype.name} and {other_type}")
+        a, b = self._operand(other, op)
+        return a._data, b._data if isinstance(b, Tensor) else bool(b)
 
     def equal(self, other: Tensor) -> bool:
         return tuple(self.shape) == tuple(other.shape) and bool((self == other).all())
 
     def all(self) -> Tensor:
-        return self._like(np.asarray(np.all(self._backend.to_numpy(self._data))))
+        """True when every element is nonzero (and for an empty tensor)."""
+        nonzero = self._data if self.dtype is dtypes.bool_ else self._backend.compare("ne", self._data, 0)
+        if self.numel() == 0:
+            return self._like(self._backend.full((), True, nonzero.dtype))
+        return self._like(self._backend.min(nonzero, None, arg=False)[0])
 
     def any(self) -> Tensor:
-        return self._like(np.asarray(np.any(self._backend.to_numpy(self._data))))
+        """True when some element is nonzero (False for an empty tensor)."""
+        nonzero = self._data if self.dtype is dtypes.bool_ else self._backend.compare("ne", self._data, 0)
+        if self.numel() == 0:
+            return self._like(self._backend.full((), False, nonzero.dtype))
+        return self._like(self._backend.max(nonzero, None, arg=False)[0])
 
     # ---- elementwise functions ------------------------------------------------------------------
     def _float_input(self, op: str) -> Tensor:
@@ -685,7 +714,7 @@ class Tensor:
             return fn.apply(self, None, False)
         axis = _normalize_dim(dim, self.ndim, kind)
         if self.ndim == 0:
-            return fn.apply(self, None, False), self._like(np.zeros((), np.int64))
+            return fn.apply(self, None, False), self._like(self._backend.zeros((), dtypes.int64.np))
         values = fn.apply(self, axis, keepdim)
         _, index = getattr(self._backend, kind)(self._data, axis, keepdim, arg=True)
         return _MinMax(values, self._like(index), kind)
@@ -719,6 +748,28 @@ class Tensor:
         axis = _normalize_dim(dim, self.ndim, "arg" + kind)
         _, index = getattr(self._backend, kind)(self._data, axis, keepdim, arg=True)
         return self._like(index)
+
+    def gather(self, dim: int, index: Tensor) -> Tensor:
+        """``out[i][j] = self[i][index[i][j]]`` for dim 1 (any dim alike): one entry per position of
+        ``index`` (int64, same number of dims, no bigger than self except along ``dim``)."""
+        d = _normalize_dim(dim, self.ndim, "gather")
+        if not isinstance(index, Tensor) or index.dtype is not dtypes.int64:
+            got = index.dtype.name if isinstance(index, Tensor) else type(index).__name__
+            raise DTypeError(f"gather: index must be an int64 tensor, got {got}")
+        if index.ndim != self.ndim or any(
+            index.shape[i] > self.shape[i] for i in range(self.ndim) if i != d
+        ):
+            raise ShapeError(
+                f"gather: index of shape {tuple(index.shape)} does not fit input of shape {tuple(self.shape)} "
+                f"(same number of dims, no bigger except along dim {d})"
+            )
+        if index.numel():
+            low, high = _extremes(index)
+            n = self.shape[d] if self.ndim else 1
+            if low < 0 or high >= n:
+                bad = low if low < 0 else high
+                raise EngineValueError(f"gather: index {bad} is out of bounds for dimension {d} with size {n}")
+        return _shp.Gather.apply(self, index, d)
 
     def softmax(self, dim: int):
         return softmax(self, dim)
@@ -1099,31 +1150,6 @@ class _MinMax(tuple):
         return self[1]
 
 
-class _ToDevice:
-    """A copy to another device; the gradient is copied back. (A Function across backends.)"""
-
-    @staticmethod
-    def apply(x: Tensor, name: str) -> Tensor:
-        from engine.autograd.op import Function
-
-        target = get_backend(name)
-
-        class ToDevice(Function):
-            saved_inputs = ()
-
-            @staticmethod
-            def forward(ctx, a):
-                return target.from_numpy(_host_copy(x._backend, a))
-
-            @staticmethod
-            def backward(ctx, g):
-                return x._backend.from_numpy(_host_copy(target, g))
-
-        out = ToDevice.apply(x)
-        out._device, out._backend = _device(name), target
-        return out
-
-
 def _int_sizes(sizes: tuple, op: str) -> tuple:
     """``f(2, 3)`` or ``f((2, 3))`` as a tuple of Python ints; anything else is a one-line error."""
     if len(sizes) == 1 and isinstance(sizes[0], (tuple, list, Size)):
@@ -1132,6 +1158,15 @@ def _int_sizes(sizes: tuple, op: str) -> tuple:
         if isinstance(s, (bool, np.bool_)) or not isinstance(s, (int, np.integer, Tensor)):
             raise EngineTypeError(f"{op}: sizes must be integers, got {type(s).__name__} {s!r} in {tuple(sizes)}")
     return tuple(int(s) for s in sizes)
+
+
+def _extremes(t: Tensor) -> tuple:
+    """(smallest, largest) element of a non-empty tensor, with one transfer to the host."""
+    bk, x = t._backend, t._data
+    low, high = bk.min(x, None, arg=False)[0], bk.max(x, None, arg=False)[0]
+    both = bk.concatenate([bk.reshape(low, (1,)), bk.reshape(high, (1,))], 0)
+    low, high = bk.to_numpy(both).tolist()
+    return low, high
 
 
 def _dims_indexed(k: Any) -> int:
@@ -1190,13 +1225,6 @@ def _scalar_as(x: Any, dtype: DType, op: str) -> np.generic:
             "use a float, or a float tensor"
         )
     return np.asarray(value, np.int64).astype(npd)[()]
-
-
-def _host_copy(backend, a) -> np.ndarray:
-    """A compact host copy of backend array ``a`` that shares memory with nothing (numpy and c
-    both keep numpy arrays, and a tensor moved between them must not alias its source).
-    0-d stays 0-d (``np.ascontiguousarray`` would make it shape (1,))."""
-    return np.array(backend.to_numpy(a), order="C", copy=True)
 
 
 # ---- creation ------------------------------------------------------------------------------------
@@ -1380,14 +1408,3 @@ def where(cond: Tensor, a: Any, b: Any) -> Tensor:
             "do not broadcast; each trailing dimension must match or be 1"
         ) from None
     return _ew.Where.apply(cond, x, y)
-
-
-# The op modules import this one (Function -> Tensor), so they come last.
-from engine.autograd import op as _function  # noqa: E402
-
-_function._Tensor = Tensor
-from engine.ops import elementwise as _ew  # noqa: E402
-from engine.ops import linalg as _la  # noqa: E402
-from engine.ops import neural as _nn  # noqa: E402
-from engine.ops import reduce as _red  # noqa: E402
-from engine.ops import shape as _shp  # noqa: E402

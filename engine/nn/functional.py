@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 
 from engine.core import dtypes
-from engine.core.tensor import Tensor
+from engine.core.tensor import Tensor, _extremes, where
 from engine.core.tensor import log_softmax as _log_softmax
 from engine.core.tensor import softmax as _softmax
 from engine.errors import DTypeError, EngineTypeError, EngineValueError, ShapeError
@@ -74,7 +74,7 @@ def _linear_fast_path_ok(input, weight, bias, activation) -> bool:  # noqa: A002
         return False
     if input._backend is not weight._backend or activation not in _FUSED_ACTIVATIONS:
         return False
-    if not (x.flags.c_contiguous and w.flags.c_contiguous):
+    if not (input._backend.is_contiguous(x) and input._backend.is_contiguous(w)):
         return False
     if bias is not None:
         b = bias._data
@@ -196,18 +196,20 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     t = _check_tensor("one_hot", "tensor", tensor)
     if t.dtype != dtypes.int64:
         raise DTypeError(f"one_hot: expects an int64 (long) tensor of class labels, got {t.dtype.name}")
-    labels = t._backend.to_numpy(t._data)
+    low, high = _extremes(t) if t.numel() else (0, -1)
     if num_classes == -1:
-        if labels.size == 0:
+        if t.numel() == 0:
             raise EngineValueError("one_hot: can't infer the number of classes from an empty tensor; pass num_classes")
-        num_classes = int(labels.max()) + 1
-    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-        bad = int(labels.min() if labels.min() < 0 else labels.max())
+        num_classes = high + 1
+    if t.numel() and (low < 0 or high >= num_classes):
+        bad = low if low < 0 else high
         raise EngineValueError(
             f"one_hot: label {bad} is out of range for {num_classes} classes (valid: 0 to {num_classes - 1})"
         )
-    out = (labels[..., None] == np.arange(num_classes)).astype(np.int64)
-    return t._like(t._backend.from_numpy(out))
+    bk, shape = t._backend, tuple(t.shape)
+    at = bk.reshape(t._data, (*shape, 1))
+    out = bk.scatter_add((*shape, num_classes), len(shape), at, bk.full((*shape, 1), 1, t._data.dtype))
+    return t._like(out)
 
 
 # ---- losses ---------------------------------------------------------------------------------------
@@ -351,17 +353,27 @@ def _class_rows(op: str, input: Tensor, target: Tensor) -> tuple[Tensor, Tensor,
     return moved, target.reshape(-1), expected
 
 
-def _check_labels(op: str, labels: Tensor, classes: int, ignore_index: int) -> bool:
-    """Every label in [0, C) or equal to ``ignore_index``; returns whether any is ignored."""
-    values = labels._backend.to_numpy(labels._data)
-    ignored = values == ignore_index
-    valid = values[~ignored]
-    if valid.size and (valid.min() < 0 or valid.max() >= classes):
-        bad = int(valid.min() if valid.min() < 0 else valid.max())
+def _check_labels(op: str, labels: Tensor, classes: int, ignore_index: int) -> tuple[bool, bool]:
+    """Every label in [0, C) or equal to ``ignore_index``; returns (any ignored, any kept).
+
+    Checked on the device; only three numbers come back to the host (one transfer)."""
+    if labels.numel() == 0:
+        return False, False
+    bk, x = labels._backend, labels._data
+    ignored = bk.compare("eq", x, ignore_index)
+    kept = bk.where(ignored, 0, x)  # an ignored label stands in as 0, which is always valid
+    stats = [
+        bk.reshape(bk.min(kept, None, arg=False)[0], (1,)),
+        bk.reshape(bk.max(kept, None, arg=False)[0], (1,)),
+        bk.reshape(bk.sum(bk.astype(ignored, x.dtype), None), (1,)),
+    ]
+    low, high, n_ignored = bk.to_numpy(bk.concatenate(stats, 0)).tolist()
+    if low < 0 or high >= classes:
+        bad = low if low < 0 else high
         raise EngineValueError(
             f"{op}: target {bad} is out of bounds for {classes} classes (valid: 0 to {classes - 1})"
         )
-    return bool(ignored.any())
+    return n_ignored > 0, n_ignored < labels.numel()
 
 
 def _check_label_dtype(op: str, target: Tensor) -> None:
@@ -383,27 +395,27 @@ def _check_class_weight(op: str, weight: Tensor | None, classes: int, dtype) -> 
 
 
 def _nll_rows(
-    logp: Tensor, labels: Tensor, weight: Tensor | None, ignore_index: int, reduction: str, shape: tuple
+    logp: Tensor, labels: Tensor, weight: Tensor | None, ignore_index: int, reduction: str, shape: tuple,
+    any_kept: bool,
 ) -> Tensor:
     """-w[t_r] logp[r, t_r] per row; ``mean`` divides by the sum of the weights of the rows kept."""
     n = logp.shape[0]
-    values = labels._backend.to_numpy(labels._data)
-    keep = values != ignore_index
-    safe = np.where(keep, values, 0)  # an ignored label picks column 0 and is then multiplied by 0
-    picked = logp[np.arange(n), safe]
-    scale = keep.astype(logp._data.dtype)
+    keep = labels != ignore_index
+    safe = where(keep, labels, 0)  # an ignored label picks column 0 and is then multiplied by 0
+    picked = logp.gather(1, safe.reshape(n, 1)).reshape(n)
+    scale = keep.to(logp.dtype)
     if weight is not None:
-        scale = scale * weight._backend.to_numpy(weight._data)[safe]
-    per_item = -picked * logp._like(logp._backend.from_numpy(np.ascontiguousarray(scale)))
+        scale = scale * weight.gather(0, safe)
+    per_item = -picked * scale
     if reduction == "none":
         return per_item.reshape(shape)
     total = per_item.sum()
     if reduction == "sum":
         return total
-    return _weighted_mean(total, float(scale.sum()), bool(keep.any()))
+    return _weighted_mean(total, scale.sum(), any_kept)
 
 
-def _weighted_mean(total: Tensor, weight_sum: float, any_kept: bool) -> Tensor:
+def _weighted_mean(total: Tensor, weight_sum: Tensor, any_kept: bool) -> Tensor:
     """``total / weight_sum``. When every target is ignored the loss is NaN, as in PyTorch, but its
     gradient is zero, not 0 * (1/0) = NaN: nothing was measured, so nothing moves. (Zero class
     weights on kept targets divide by zero for real: NaN loss and NaN gradient, as in PyTorch.)"""
@@ -429,9 +441,9 @@ def nll_loss(
     reduction = _check_reduction(op, reduction)
     rows, labels, shape = _class_rows(op, input, target)
     classes = rows.shape[1]
-    _check_labels(op, labels, classes, ignore_index)
+    _, any_kept = _check_labels(op, labels, classes, ignore_index)
     _check_class_weight(op, weight, classes, input.dtype)
-    return _nll_rows(rows, labels, weight, ignore_index, reduction, shape)
+    return _nll_rows(rows, labels, weight, ignore_index, reduction, shape, any_kept)
 
 
 def cross_entropy(
@@ -462,17 +474,17 @@ def cross_entropy(
         return _cross_entropy_probs(op, input, target, weight, reduction, label_smoothing)
     _check_label_dtype(op, target)
     rows, labels, shape = _class_rows(op, input, target)
-    any_ignored = _check_labels(op, labels, classes, ignore_index)
+    any_ignored, any_kept = _check_labels(op, labels, classes, ignore_index)
     if weight is None and not any_ignored and label_smoothing == 0.0:
         loss = _nn.CrossEntropy.apply(rows, labels.contiguous(), reduction=reduction)
         return loss.reshape(shape) if reduction == "none" else loss
     logp = _log_softmax(rows, 1)
-    nll = _nll_rows(logp, labels, weight, ignore_index, reduction, shape)
+    nll = _nll_rows(logp, labels, weight, ignore_index, reduction, shape, any_kept)
     if label_smoothing == 0.0:
         return nll
     # Smoothing mixes in the uniform distribution: (1 - e) nll + e mean_c(-w_c logp_c).
-    values = labels._backend.to_numpy(labels._data)
-    keep = logp._like(logp._backend.from_numpy((values != ignore_index).astype(logp._data.dtype)))
+    kept = labels != ignore_index
+    keep = kept.to(logp.dtype)
     spread = -(logp * weight).sum(dim=1) if weight is not None else -logp.sum(dim=1)
     smooth = spread * keep / classes
     if reduction == "none":
@@ -480,8 +492,8 @@ def cross_entropy(
     elif reduction == "sum":
         smooth = smooth.sum()
     else:
-        kept_weight = keep if weight is None else keep * weight[logp._backend.to_numpy(labels._data).clip(0)]
-        smooth = _weighted_mean(smooth.sum(), float(kept_weight.sum().item()), bool((values != ignore_index).any()))
+        kept_weight = keep if weight is None else keep * weight.gather(0, where(kept, labels, 0))
+        smooth = _weighted_mean(smooth.sum(), kept_weight.sum(), any_kept)
     return nll * (1.0 - label_smoothing) + smooth * label_smoothing
 
 

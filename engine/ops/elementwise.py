@@ -1,68 +1,47 @@
-"""Elementwise ops with numpy broadcasting, each with its derivative.
+"""Elementwise ops, each with its derivative written from the backend's forward primitives.
 
-Every binary op's gradient goes through :func:`unbroadcast`, the one place where a
-gradient flowing into a broadcast input is summed back to that input's shape.
+A binary op's gradient is returned in the broadcast shape it was computed in; the backward
+driver (``engine.autograd.backward.fit_to_shape``) sums it back to each input's shape.
 """
 
 from __future__ import annotations
 
-from engine.autograd.op import Function
+import numbers
+
+from engine.autograd.op import Op
+
+# ---- binary ---------------------------------------------------------------------------------------
 
 
-def unbroadcast(backend, grad, shape: tuple):
-    """Sum ``grad`` over the axes that broadcasting added or stretched, back to ``shape``.
-
-    If ``x`` of shape (3, 1) was broadcast to (2, 3, 4), its gradient is the (2, 3, 4)
-    gradient summed over axis 0 (added) and axis 2 (stretched from 1).
-    """
-    if grad.shape == shape:
-        return grad
-    lead = grad.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1
-    )
-    summed = backend.sum(grad, axes, keepdim=True) if axes else grad
-    return backend.reshape(summed, shape)
-
-
-def _shape(x) -> tuple:
-    return getattr(x, "shape", ())
-
-
-class Add(Function):
+class Add(Op):
     """a + b;  d/da = 1, d/db = 1."""
 
     saved_inputs = ()
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (_shape(a), _shape(b))
         return ctx.backend.binary("add", a, b)
 
     @staticmethod
     def backward(ctx, g):
-        sa, sb = ctx.shapes
-        return unbroadcast(ctx.backend, g, sa), unbroadcast(ctx.backend, g, sb)
+        return g, g
 
 
-class Sub(Function):
+class Sub(Op):
     """a - b;  d/da = 1, d/db = -1."""
 
     saved_inputs = ()
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.shapes = (_shape(a), _shape(b))
         return ctx.backend.binary("sub", a, b)
 
     @staticmethod
     def backward(ctx, g):
-        sa, sb = ctx.shapes
-        gb = ctx.backend.unary("neg", g) if ctx.needs_input_grad[1] else None
-        return unbroadcast(ctx.backend, g, sa), gb if gb is None else unbroadcast(ctx.backend, gb, sb)
+        return g, ctx.backend.unary("neg", g) if ctx.needs_input_grad[1] else None
 
 
-class Mul(Function):
+class Mul(Op):
     """a * b;  d/da = b, d/db = a."""
 
     @staticmethod
@@ -72,14 +51,14 @@ class Mul(Function):
 
     @staticmethod
     def backward(ctx, g):
-        bk, a, b = ctx.backend, ctx.a, ctx.b
-        ga = unbroadcast(bk, bk.binary("mul", g, b), _shape(a)) if ctx.needs_input_grad[0] else None
-        gb = unbroadcast(bk, bk.binary("mul", g, a), _shape(b)) if ctx.needs_input_grad[1] else None
+        bk = ctx.backend
+        ga = bk.binary("mul", g, ctx.b) if ctx.needs_input_grad[0] else None
+        gb = bk.binary("mul", g, ctx.a) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
-class Div(Function):
-    """a / b;  d/da = 1/b, d/db = -a/b^2."""
+class Div(Op):
+    """a / b;  d/da = 1/b, d/db = -a/b^2 = -(a/b)/b (no b^2 to overflow)."""
 
     @staticmethod
     def forward(ctx, a, b):
@@ -90,22 +69,22 @@ class Div(Function):
     def backward(ctx, g):
         bk, a, b = ctx.backend, ctx.a, ctx.b
         g_over_b = bk.binary("div", g, b)
-        ga = unbroadcast(bk, g_over_b, _shape(a)) if ctx.needs_input_grad[0] else None
-        gb = None
-        if ctx.needs_input_grad[1]:
-            gb = bk.unary("neg", bk.binary("div", bk.binary("mul", g_over_b, a), b))
-            gb = unbroadcast(bk, gb, _shape(b))
+        ga = g_over_b if ctx.needs_input_grad[0] else None
+        gb = bk.unary("neg", bk.binary("div", bk.binary("mul", g_over_b, a), b)) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
-class Pow(Function):
+class Pow(Op):
     """a ** b elementwise (both tensors);  d/da = b a^(b-1), d/db = a^b ln a."""
 
     saves_output = True
 
     @staticmethod
     def forward(ctx, a, b):
-        out = ctx.backend.binary("pow", a, b)
+        bk = ctx.backend
+        if isinstance(a, numbers.Number):  # a number base (2 ** t): backward needs log(a) as an array
+            a = bk.full((), a, b.dtype)
+        out = bk.binary("pow", a, b)
         ctx.a, ctx.b, ctx.out = a, b, out
         return out
 
@@ -116,41 +95,39 @@ class Pow(Function):
         if ctx.needs_input_grad[0]:
             slope = bk.binary("mul", b, bk.binary("pow", a, bk.binary("sub", b, 1)))
             # b = 0: a^0 is constant, so the slope is 0 even at a = 0 (not 0 * inf = nan).
-            slope = bk.where(bk.compare("eq", b, b.dtype.type(0)), bk.binary("mul", g, 0.0), slope)
-            ga = unbroadcast(bk, bk.binary("mul", g, slope), _shape(a))
+            slope = bk.where(bk.compare("eq", b, 0), 0.0, slope)
+            ga = bk.binary("mul", g, slope)
         if ctx.needs_input_grad[1]:
             slope = bk.binary("mul", ctx.out, bk.unary("log", a))
             # At a = 0, b >= 0 the limit of a^b ln a is 0 (PyTorch's value), not 0 * -inf = nan.
-            zero, nought = bk.binary("mul", g, 0.0), a.dtype.type(0)
-            slope = bk.where(bk.compare("eq", a, nought), bk.where(bk.compare("ge", b, nought), zero, slope), slope)
-            gb = unbroadcast(bk, bk.binary("mul", g, slope), _shape(b))
+            at_zero = bk.where(bk.compare("ge", b, 0), 0.0, slope)
+            slope = bk.where(bk.compare("eq", a, 0), at_zero, slope)
+            gb = bk.binary("mul", g, slope)
         return ga, gb
 
 
-class Maximum(Function):
+class Maximum(Op):
     """max(a, b) elementwise; the gradient goes to the larger input, split evenly on ties.
 
     As in PyTorch an input gets nothing only where it is strictly the loser, so where either
     is NaN (the result is NaN) both get the whole gradient.
     """
 
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.a, ctx.b = a, b
-        return ctx.backend.binary(ctx.op, a, b)
-
     op = "maximum"
     loser = "lt"
 
     @classmethod
+    def forward(cls, ctx, a, b):
+        ctx.a, ctx.b = a, b
+        return ctx.backend.binary(cls.op, a, b)
+
+    @classmethod
     def backward(cls, ctx, g):
         bk, a, b = ctx.backend, ctx.a, ctx.b
-        half = bk.binary("mul", g, 0.5)
-        zero = bk.binary("mul", g, 0.0)
-        share = bk.where(bk.compare("eq", a, b), half, g)
-        ga = bk.where(bk.compare(cls.loser, a, b), zero, share)
-        gb = bk.where(bk.compare(cls.loser, b, a), zero, share)
-        return unbroadcast(bk, ga, _shape(a)), unbroadcast(bk, gb, _shape(b))
+        share = bk.where(bk.compare("eq", a, b), bk.binary("mul", g, 0.5), g)
+        ga = bk.where(bk.compare(cls.loser, a, b), 0.0, share)
+        gb = bk.where(bk.compare(cls.loser, b, a), 0.0, share)
+        return ga, gb
 
 
 class Minimum(Maximum):
@@ -160,26 +137,25 @@ class Minimum(Maximum):
     loser = "gt"
 
 
-class Where(Function):
+class Where(Op):
     """cond ? a : b;  d/da = cond, d/db = not cond."""
 
     saved_inputs = (0,)  # backward reads the condition only
 
     @staticmethod
     def forward(ctx, cond, a, b):
-        ctx.cond, ctx.shapes = cond, (_shape(a), _shape(b))
+        ctx.cond = cond
         return ctx.backend.where(cond, a, b)
 
     @staticmethod
     def backward(ctx, g):
         bk = ctx.backend
-        zero = bk.binary("mul", g, 0.0)
-        ga = unbroadcast(bk, bk.where(ctx.cond, g, zero), ctx.shapes[0])
-        gb = unbroadcast(bk, bk.where(ctx.cond, zero, g), ctx.shapes[1])
+        ga = bk.where(ctx.cond, g, 0.0) if ctx.needs_input_grad[1] else None
+        gb = bk.where(ctx.cond, 0.0, g) if ctx.needs_input_grad[2] else None
         return None, ga, gb
 
 
-class Clamp(Function):
+class Clamp(Op):
     """min(max(x, lo), hi);  d/dx = 1 where lo <= x <= hi, else 0 (as PyTorch)."""
 
     saved_inputs = (0,)
@@ -198,19 +174,19 @@ class Clamp(Function):
     @staticmethod
     def backward(ctx, g):
         bk = ctx.backend
-        zero = bk.binary("mul", g, 0.0)
         if ctx.lo is not None:
-            g = bk.where(bk.compare("ge", ctx.x, ctx.lo), g, zero)
+            g = bk.where(bk.compare("ge", ctx.x, ctx.lo), g, 0.0)
         if ctx.hi is not None:
-            g = bk.where(bk.compare("le", ctx.x, ctx.hi), g, zero)
+            g = bk.where(bk.compare("le", ctx.x, ctx.hi), g, 0.0)
         return g, None, None
 
 
-class Unary(Function):
-    """y = f(x) for the backend's unary ops; the derivative is the backend's ``unary_backward``.
+# ---- unary ----------------------------------------------------------------------------------------
 
-    Subclasses only name the op: see the table below for each derivative.
-    """
+
+class Unary(Op):
+    """y = f(x) for one of the backend's unary primitives (``op``); ``alpha`` is the op's
+    parameter (a slope, elu's alpha, an exponent). Each subclass writes its derivative."""
 
     op = ""
     saved_inputs = (0,)
@@ -221,25 +197,132 @@ class Unary(Function):
         ctx.x, ctx.y, ctx.alpha = x, y, alpha
         return y
 
-    @classmethod
-    def backward(cls, ctx, g):
-        return ctx.backend.unary_backward(cls.op, ctx.x, ctx.y, g, ctx.alpha), None
+
+def activation_grad(bk, act: str | None, y, g):
+    """g * act'(pre) for the activations fused into Linear, written from the output y = act(pre):
+    relu' = [y > 0] (NaN passes g, as PyTorch), sigmoid' = y (1 - y), tanh' = 1 - y^2."""
+    if act is None:
+        return g
+    if act == "relu":
+        return bk.where(bk.compare("le", y, 0), 0.0, g)
+    if act == "sigmoid":
+        return bk.binary("mul", g, bk.binary("mul", y, bk.binary("sub", 1.0, y)))
+    if act == "tanh":
+        return bk.binary("mul", g, bk.binary("sub", 1.0, bk.binary("mul", y, y)))
+    raise KeyError(act)
 
 
-def _unary(name: str, op: str, doc: str, reads: str) -> type:
-    """A Unary subclass; ``reads`` says which of x and y its derivative is written from (the
-    tensors that must not change in place before backward)."""
-    saved = {"": ((), False), "x": ((0,), False), "y": ((), True), "xy": ((0,), True)}[reads]
-    return type(name, (Unary,), {"op": op, "__doc__": doc, "saved_inputs": saved[0], "saves_output": saved[1]})
+class Neg(Unary):
+    """-x;  d/dx = -1."""
+
+    op = "neg"
+    saved_inputs = ()
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.backend.unary("neg", g), None
 
 
-Neg = _unary("Neg", "neg", "-x;  d/dx = -1.", "")
-Exp = _unary("Exp", "exp", "e^x;  d/dx e^x = e^x.", "y")
-Log = _unary("Log", "log", "ln x;  d/dx ln x = 1/x.", "x")
-Sigmoid = _unary("Sigmoid", "sigmoid", "s = 1/(1+e^-x);  d/dx s = s (1 - s).", "y")
-Tanh = _unary("Tanh", "tanh", "tanh x;  d/dx tanh = 1 - tanh^2.", "y")
-Relu = _unary("Relu", "relu", "max(0, x);  d/dx = 1 for x > 0, else 0.", "x")
-LeakyRelu = _unary("LeakyRelu", "leaky_relu", "x or alpha x;  d/dx = 1 for x > 0, else alpha.", "x")
-Elu = _unary("Elu", "elu", "x or alpha (e^x - 1);  d/dx = 1 for x > 0, else y + alpha.", "xy")
-PowScalar = _unary("PowScalar", "pow", "x^a;  d/dx = a x^(a-1).", "x")
-Abs = _unary("Abs", "abs", "|x|;  d/dx = sign(x), 0 at 0.", "x")
+class Exp(Unary):
+    """e^x;  d/dx e^x = e^x = y."""
+
+    op = "exp"
+    saved_inputs = ()
+    saves_output = True
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.backend.binary("mul", g, ctx.y), None
+
+
+class Log(Unary):
+    """ln x;  d/dx ln x = 1/x."""
+
+    op = "log"
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.backend.binary("div", g, ctx.x), None
+
+
+class Sigmoid(Unary):
+    """s = 1/(1+e^-x);  d/dx s = s (1 - s)."""
+
+    op = "sigmoid"
+    saved_inputs = ()
+    saves_output = True
+
+    @staticmethod
+    def backward(ctx, g):
+        return activation_grad(ctx.backend, "sigmoid", ctx.y, g), None
+
+
+class Tanh(Unary):
+    """tanh x;  d/dx tanh = 1 - tanh^2."""
+
+    op = "tanh"
+    saved_inputs = ()
+    saves_output = True
+
+    @staticmethod
+    def backward(ctx, g):
+        return activation_grad(ctx.backend, "tanh", ctx.y, g), None
+
+
+class Relu(Unary):
+    """max(0, x);  d/dx = 0 for x <= 0, else 1 (so NaN passes the gradient, as PyTorch)."""
+
+    op = "relu"
+
+    @staticmethod
+    def backward(ctx, g):
+        bk = ctx.backend
+        return bk.where(bk.compare("le", ctx.x, 0), 0.0, g), None
+
+
+class LeakyRelu(Unary):
+    """x for x > 0, else alpha x;  d/dx = 1 for x > 0, else alpha."""
+
+    op = "leaky_relu"
+
+    @staticmethod
+    def backward(ctx, g):
+        bk = ctx.backend
+        return bk.where(bk.compare("gt", ctx.x, 0), g, bk.binary("mul", g, ctx.alpha)), None
+
+
+class Elu(Unary):
+    """x for x > 0, else alpha (e^x - 1);  d/dx = 1 for x > 0, else alpha e^x (written from x:
+    y + alpha would cancel to 0 far left). NaN passes the gradient, as PyTorch's x <= 0 test."""
+
+    op = "elu"
+
+    @staticmethod
+    def backward(ctx, g):
+        bk, x = ctx.backend, ctx.x
+        left = bk.binary("mul", g, bk.binary("mul", bk.unary("exp", bk.binary("minimum", x, 0.0)), ctx.alpha))
+        return bk.where(bk.compare("le", x, 0), left, g), None
+
+
+class PowScalar(Unary):
+    """x^a for a number a;  d/dx = a x^(a-1), and 0 when a = 0 (even at x = 0)."""
+
+    op = "pow"
+
+    @staticmethod
+    def backward(ctx, g):
+        bk, a = ctx.backend, ctx.alpha
+        if a == 0:
+            return bk.binary("mul", g, 0.0), None
+        return bk.binary("mul", g, bk.binary("mul", bk.unary("pow", ctx.x, a - 1), a)), None
+
+
+class Abs(Unary):
+    """|x|;  d/dx = sign(x): 0 at 0 and at NaN (as PyTorch)."""
+
+    op = "abs"
+
+    @staticmethod
+    def backward(ctx, g):
+        bk = ctx.backend
+        return bk.binary("mul", g, bk.unary("sign", ctx.x)), None

@@ -1,15 +1,62 @@
 """The ops a neural network runs hot: fused linear, softmax, and the losses.
 
-Each loss is one node with its own derivative (rather than a chain of elementwise nodes),
-written with the log-sum-exp trick or PyTorch's clamps so it stays finite.
+Each is one node with its own derivative (rather than a chain of elementwise nodes), written
+with the log-sum-exp trick or PyTorch's clamps so it stays finite. Forward calls the
+backend's fast path (a fused kernel, or the default composed from primitives in
+``engine.backends.base``). Backward asks the backend for its fused backward kernel first; the
+base class has none (it answers NotImplemented), and then the derivative written here runs,
+from the primitives. That derivative is the definition: a fused kernel must agree with it
+(tests/backends/test_conformance.py).
 """
 
 from __future__ import annotations
 
-from engine.autograd.op import Function
+from engine.autograd.op import Op
+from engine.ops.elementwise import activation_grad
+
+# ---- the derivatives, from primitives (also the reference for fused backward kernels) -------------
 
 
-class Linear(Function):
+def linear_backward(bk, x, w, y, g, act, need_x: bool = True, need_bias: bool = True):
+    """(gx, gw, gb) of y = act(x W^T + b): d pre = g act'(y);  gx = d pre W,  gW = d pre^T x,
+    gb = column sums of d pre."""
+    pre = activation_grad(bk, act, y, g)
+    gx = bk.matmul(pre, w) if need_x else None
+    gw = bk.matmul(pre, x, transpose_a=True)
+    gb = bk.sum(pre, (0,)) if need_bias else None
+    return gx, gw, gb
+
+
+def softmax_backward(bk, y, g, axis: int, log: bool):
+    """softmax: dx = y (g - sum(g y));  log_softmax: dx = g - e^y sum(g), sums along ``axis``."""
+    axes = (axis,) if y.ndim else None
+    if log:
+        return bk.binary("sub", g, bk.binary("mul", bk.unary("exp", y), bk.sum(g, axes, keepdim=True)))
+    return bk.binary("mul", y, bk.binary("sub", g, bk.sum(bk.binary("mul", g, y), axes, keepdim=True)))
+
+
+def cross_entropy_backward(bk, logits, target, gloss):
+    """d loss_r / d z_rj = gloss_r (softmax(z_r)_j - [j == t_r]) for logits (N, C), targets (N,)
+    and ``gloss`` 0-d (a reduced loss's scale) or (N,) (one per row)."""
+    n, c = logits.shape
+    onehot = bk.scatter_add((n, c), 1, bk.reshape(target, (n, 1)), bk.full((n, 1), 1, logits.dtype))
+    diff = bk.binary("sub", bk.softmax(logits, 1), onehot)
+    scale = bk.reshape(gloss, (n, 1)) if gloss.ndim else gloss
+    return bk.binary("mul", diff, scale)
+
+
+def difference_loss_backward(bk, kind: str, diff, g, mean: bool):
+    """d loss / d a = scale * slope(d) with slope 2 d (``squared``, MSE) or sign(d) (``abs``, L1:
+    0 at 0 and at NaN), scale = g / n for a mean, else g (0-d, or per item for reduction none)."""
+    slope = bk.binary("mul", diff, 2.0) if kind == "squared" else bk.unary("sign", diff)
+    scale = bk.binary("div", g, float(diff.size)) if mean else g
+    return bk.binary("mul", scale, slope)
+
+
+# ---- the ops ----------------------------------------------------------------------------------------
+
+
+class Linear(Op):
     """y = act(x W^T + b) for x (M, K), W (N, K), b (N,), act in {None, relu, sigmoid, tanh}.
 
     d pre = dy * act'(y);  dx = d pre @ W,  dW = d pre^T @ x,  db = column sums of d pre.
@@ -27,11 +74,15 @@ class Linear(Function):
     @staticmethod
     def backward(ctx, g):
         need_x, _, need_b = ctx.needs_input_grad[:3]
-        gx, gw, gb = ctx.backend.linear_backward(ctx.x, ctx.w, ctx.y, g, ctx.act, need_x, need_b)
+        bk = ctx.backend
+        fused = bk.linear_backward(ctx.x, ctx.w, ctx.y, g, ctx.act, need_x, need_b)
+        if fused is NotImplemented:
+            fused = linear_backward(bk, ctx.x, ctx.w, ctx.y, g, ctx.act, need_x, need_b)
+        gx, gw, gb = fused
         return gx, gw, gb, None
 
 
-class Softmax(Function):
+class Softmax(Op):
     """s_i = e^(x_i - max) / sum_j e^(x_j - max) along ``dim``;  ds = s (g - sum(g s))."""
 
     log = False
@@ -46,11 +97,15 @@ class Softmax(Function):
 
     @classmethod
     def backward(cls, ctx, g):
-        return ctx.backend.softmax_backward(ctx.y, g, ctx.dim, cls.log), None
+        bk = ctx.backend
+        gx = bk.softmax_backward(ctx.y, g, ctx.dim, cls.log)
+        if gx is NotImplemented:
+            gx = softmax_backward(bk, ctx.y, g, ctx.dim, cls.log)
+        return gx, None
 
 
 class LogSoftmax(Softmax):
-    """log softmax = x - max - log sum e^(x - max);  dx = g - softmax * sum(g)."""
+    """log softmax = (x - max) - log sum e^(x - max);  dx = g - softmax * sum(g)."""
 
     log = True
 
@@ -61,23 +116,21 @@ def _reduce(bk, per_item, reduction: str):
     total = bk.sum(per_item, None, keepdim=False)
     if reduction == "sum":
         return total
-    return bk.binary("div", total, per_item.dtype.type(per_item.size))
+    return bk.binary("div", total, float(per_item.size))
 
 
-def _reduction_grad(bk, g, shape, dtype, reduction: str):
-    """The upstream gradient of each item under ``reduction``: ``g`` itself for ``none``,
-    else a 0-d scale (g, or g/n for ``mean``) that broadcasts against the items."""
-    if reduction == "none":
-        return g
-    if reduction == "sum":
+def _reduction_grad(bk, g, shape, reduction: str):
+    """The upstream gradient of each item under ``reduction``: ``g`` itself for ``none`` and
+    ``sum`` (0-d there), ``g / n`` for ``mean``."""
+    if reduction != "mean":
         return g
     n = 1
     for s in shape:
         n *= s
-    return bk.binary("div", g, dtype.type(n))
+    return bk.binary("div", g, float(n))
 
 
-class CrossEntropy(Function):
+class CrossEntropy(Op):
     """loss_r = logsumexp(z_r) - z_r[t_r] for logits (N, C) and integer targets (N,).
 
     d loss_r / d z_rj = softmax(z_r)_j - [j == t_r]; ``mean`` divides by N.
@@ -92,15 +145,17 @@ class CrossEntropy(Function):
     @staticmethod
     def backward(ctx, g):
         bk = ctx.backend
-        n = ctx.logits.shape[0]
-        gloss = _reduction_grad(bk, g, (n,), ctx.logits.dtype, ctx.reduction)
-        return bk.cross_entropy_backward(ctx.logits, ctx.target, gloss), None
+        gloss = _reduction_grad(bk, g, (ctx.logits.shape[0],), ctx.reduction)
+        gz = bk.cross_entropy_backward(ctx.logits, ctx.target, gloss)
+        if gz is NotImplemented:
+            gz = cross_entropy_backward(bk, ctx.logits, ctx.target, gloss)
+        return gz, None
 
 
-class BinaryCrossEntropy(Function):
+class BinaryCrossEntropy(Op):
     """loss = -(y log p + (1 - y) log(1 - p)), each log clamped at -100 as PyTorch does.
 
-    d loss / d p = (p - y) / max(p (1 - p), 1e-12).
+    d loss / d p = (p - y) / max(p (1 - p), 1e-12);  d loss / d y = log(1 - p) - log p.
     """
 
     @staticmethod
@@ -118,14 +173,14 @@ class BinaryCrossEntropy(Function):
         bk, p, y = ctx.backend, ctx.p, ctx.y
         denom = bk.binary("maximum", bk.binary("mul", p, bk.binary("sub", 1.0, p)), 1e-12)
         slope = bk.binary("div", bk.binary("sub", p, y), denom)
-        scale = _reduction_grad(bk, g, p.shape, p.dtype, ctx.reduction)
-        # d loss / d y = log q - log p (a target may require grad too, as in PyTorch)
+        scale = _reduction_grad(bk, g, p.shape, ctx.reduction)
         gy = bk.unary("neg", bk.binary("mul", scale, ctx.log_ratio)) if ctx.needs_input_grad[1] else None
         return bk.binary("mul", scale, slope), gy
 
 
-class BinaryCrossEntropyWithLogits(Function):
-    """loss = max(z, 0) - z y + log(1 + e^-|z|)  (stable for any z);  d loss / dz = sigmoid(z) - y."""
+class BinaryCrossEntropyWithLogits(Op):
+    """loss = max(z, 0) - z y + log(1 + e^-|z|)  (stable for any z);  d loss / dz = sigmoid(z) - y,
+    d loss / dy = -z."""
 
     @staticmethod
     def forward(ctx, z, y, reduction="mean"):
@@ -139,15 +194,14 @@ class BinaryCrossEntropyWithLogits(Function):
     def backward(ctx, g):
         bk, z, y = ctx.backend, ctx.z, ctx.y
         slope = bk.binary("sub", bk.unary("sigmoid", z), y)
-        scale = _reduction_grad(bk, g, z.shape, z.dtype, ctx.reduction)
-        gy = bk.unary("neg", bk.binary("mul", scale, z)) if ctx.needs_input_grad[1] else None  # d loss / d y = -z
+        scale = _reduction_grad(bk, g, z.shape, ctx.reduction)
+        gy = bk.unary("neg", bk.binary("mul", scale, z)) if ctx.needs_input_grad[1] else None
         return bk.binary("mul", scale, slope), gy
 
 
-class _DifferenceLoss(Function):
-    """A loss of ``d = a - b`` item by item, reduced; ``kind`` names the per-item loss and its
-    slope (the backend's difference-loss primitives). d loss / da = scale * slope(d),
-    d loss / db = -that, each unbroadcast to its input."""
+class _DifferenceLoss(Op):
+    """A loss of ``d = a - b`` item by item, reduced; ``kind`` names the per-item loss (the
+    backend's difference-loss fast path). d loss / da = scale * slope(d), d loss / db = -that."""
 
     kind = ""
     saved_inputs = ()  # backward reads the difference it computed, not a or b
@@ -155,25 +209,23 @@ class _DifferenceLoss(Function):
     @classmethod
     def forward(cls, ctx, a, b, reduction="mean"):
         bk = ctx.backend
-        ctx.shapes, ctx.reduction = (a.shape, b.shape), reduction
+        ctx.reduction = reduction
         if reduction == "none":
             ctx.diff = bk.binary("sub", a, b)
-            return bk.difference_items(cls.kind, ctx.diff)
+            return bk.binary("mul", ctx.diff, ctx.diff) if cls.kind == "squared" else bk.unary("abs", ctx.diff)
         # One fused primitive for the reduced loss: the difference, the sum of its items, the mean.
         ctx.diff, loss = bk.difference_loss(cls.kind, a, b, mean=reduction == "mean")
         return loss
 
     @classmethod
     def backward(cls, ctx, g):
-        from engine.ops.elementwise import unbroadcast
-
         bk, diff = ctx.backend, ctx.diff
-        ga = bk.difference_loss_backward(cls.kind, diff, g, mean=ctx.reduction == "mean")
+        mean = ctx.reduction == "mean"
+        ga = bk.difference_loss_backward(cls.kind, diff, g, mean)
+        if ga is NotImplemented:
+            ga = difference_loss_backward(bk, cls.kind, diff, g, mean)
         gb = bk.unary("neg", ga) if ctx.needs_input_grad[1] else None
-        return (
-            unbroadcast(bk, ga, ctx.shapes[0]),
-            None if gb is None else unbroadcast(bk, gb, ctx.shapes[1]),
-        )
+        return ga, gb
 
 
 class MSE(_DifferenceLoss):

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from engine.autograd.op import Function
+from engine.autograd.op import Op
 
 
 def _keepdim_shape(shape: tuple, axes: tuple) -> tuple:
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
-class Sum(Function):
-    """sum over ``axes``;  d/dx_i = 1: the gradient is broadcast back to x's shape."""
+class Sum(Op):
+    """sum over ``axes``;  d/dx_i = 1: the gradient, with the reduced axes kept as 1, is expanded
+    back to x's shape by the backward driver."""
 
     saved_inputs = ()
 
@@ -23,12 +22,10 @@ class Sum(Function):
 
     @staticmethod
     def backward(ctx, g):
-        bk = ctx.backend
-        g = bk.reshape(g, _keepdim_shape(ctx.shape, ctx.axes))
-        return bk.broadcast_to(g, ctx.shape), None, None
+        return ctx.backend.reshape(g, _keepdim_shape(ctx.shape, ctx.axes)), None, None
 
 
-class Mean(Function):
+class Mean(Op):
     """sum / n over ``axes``;  d/dx_i = 1/n."""
 
     saved_inputs = ()
@@ -40,18 +37,18 @@ class Mean(Function):
         for a in axes:
             n *= x.shape[a]
         ctx.n = n
-        return ctx.backend.binary("div", ctx.backend.sum(x, axes, keepdim), x.dtype.type(n))
+        return ctx.backend.binary("div", ctx.backend.sum(x, axes, keepdim), float(n))
 
     @staticmethod
     def backward(ctx, g):
         bk = ctx.backend
-        g = bk.reshape(bk.binary("div", g, g.dtype.type(ctx.n)), _keepdim_shape(ctx.shape, ctx.axes))
-        return bk.broadcast_to(g, ctx.shape), None, None
+        return bk.reshape(bk.binary("div", g, float(ctx.n)), _keepdim_shape(ctx.shape, ctx.axes)), None, None
 
 
-class Max(Function):
-    """max over one axis (or all). Over all elements the gradient is split evenly among tied
-    maxima; along a dim it goes to the index max(dim) returns (both as PyTorch)."""
+class Max(Op):
+    """max over one axis (or all). Over all elements the gradient is split evenly among the
+    elements equal to the result (the NaNs when it is NaN); along a dim it goes to the index
+    max(dim) returns (both as PyTorch)."""
 
     kind = "max"
     saved_inputs = (0,)
@@ -67,27 +64,20 @@ class Max(Function):
 
     @staticmethod
     def backward(ctx, g):
-        bk = ctx.backend
-        if ctx.axis is not None:
-            # Along a dim, PyTorch sends the gradient to the returned index only (first on ties):
-            # mask = (position along the axis == index).
-            ramp = [1] * ctx.x.ndim
-            ramp[ctx.axis] = ctx.x.shape[ctx.axis]
-            positions = bk.from_numpy(np.arange(ctx.x.shape[ctx.axis], dtype=ctx.x.dtype).reshape(ramp))
-            mask = bk.astype(bk.compare("eq", positions, bk.astype(ctx.index, ctx.x.dtype)), ctx.x.dtype)
-            return bk.binary("mul", mask, bk.reshape(g, ctx.values_keep.shape)), None, None
-        # The elements equal to the result share the gradient. A NaN result is made by the NaN
-        # elements (NaN != NaN, so "equal" is "is NaN" there), as in PyTorch.
-        x, v = ctx.x, ctx.values_keep
-        hit = bk.where(bk.compare("ne", v, v), bk.compare("ne", x, x), bk.compare("eq", x, v))
-        mask = bk.astype(hit, ctx.x.dtype)
-        axes = tuple(range(ctx.x.ndim)) if ctx.axis is None else (ctx.axis,)
-        count = bk.sum(mask, axes, keepdim=True)
+        bk, x = ctx.backend, ctx.x
         g = bk.reshape(g, ctx.values_keep.shape)
+        if ctx.axis is not None:
+            # Along a dim, PyTorch sends the gradient to the returned index only (first on ties).
+            return bk.scatter_add(x.shape, ctx.axis, ctx.index, g), None, None
+        # NaN != NaN, so where the result is NaN "equal" means "is NaN".
+        v = ctx.values_keep
+        hit = bk.where(bk.compare("ne", v, v), bk.compare("ne", x, x), bk.compare("eq", x, v))
+        mask = bk.astype(hit, x.dtype)
+        count = bk.sum(mask, None, keepdim=True)
         return bk.binary("mul", mask, bk.binary("div", g, count)), None, None
 
 
 class Min(Max):
-    """min over one axis (or all); ties as in :class:`Max`."""
+    """min over one axis (or all); ties and NaN as in :class:`Max`."""
 
     kind = "min"

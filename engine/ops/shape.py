@@ -1,12 +1,11 @@
-"""Views and data movement: reshape, permute, expand, indexing, cat."""
+"""Views and data movement: reshape, permute, expand, indexing, cat, dtype casts, device moves."""
 
 from __future__ import annotations
 
-from engine.autograd.op import Function
-from engine.ops.elementwise import unbroadcast
+from engine.autograd.op import Op
 
 
-class Reshape(Function):
+class Reshape(Op):
     """Same elements, new shape;  the gradient is reshaped back."""
 
     saved_inputs = ()
@@ -22,7 +21,7 @@ class Reshape(Function):
         return ctx.backend.reshape(g, ctx.shape), None
 
 
-class Permute(Function):
+class Permute(Op):
     """Axes reordered as a strided view;  the gradient is permuted back by the inverse order."""
 
     saved_inputs = ()
@@ -38,27 +37,27 @@ class Permute(Function):
         return ctx.backend.permute(g, ctx.inverse), None
 
 
-class Expand(Function):
-    """Broadcast to a larger shape (a view at every size);  the gradient is summed back (unbroadcast)."""
+class Expand(Op):
+    """Broadcast to a larger shape (a view at every size);  the gradient, in the expanded shape,
+    is summed back to the input's shape by the backward driver."""
 
     saved_inputs = ()
     view = True
 
     @staticmethod
     def forward(ctx, x, shape):
-        ctx.shape = x.shape
         return ctx.backend.expand(x, shape)
 
     @staticmethod
     def backward(ctx, g):
-        return unbroadcast(ctx.backend, g, ctx.shape), None
+        return g, None
 
 
-class Index(Function):
-    """x[key] for basic slices and integer arrays;  the gradient is scattered (added) back."""
+class Index(Op):
+    """x[key] for basic slices and index arrays;  the gradient is scattered (added) back."""
 
     saved_inputs = ()
-    view = True  # basic slicing is a view; an integer-array gather is a copy (the backend tells)
+    view = True  # basic slicing is a view; an index-array gather is a copy (the backend tells)
 
     @staticmethod
     def forward(ctx, x, key):
@@ -67,10 +66,10 @@ class Index(Function):
 
     @staticmethod
     def backward(ctx, g):
-        return ctx.backend.index_backward(g, ctx.shape, ctx.key), None
+        return ctx.backend.index_add(ctx.shape, ctx.key, g), None
 
 
-class Cat(Function):
+class Cat(Op):
     """Concatenation along ``dim``;  each input's gradient is its slice of the output's."""
 
     saved_inputs = ()
@@ -90,7 +89,7 @@ class Cat(Function):
         return tuple(grads)
 
 
-class Cast(Function):
+class Cast(Op):
     """A dtype conversion;  the gradient is converted back to the input's dtype."""
 
     saved_inputs = ()
@@ -105,7 +104,7 @@ class Cast(Function):
         return ctx.backend.astype(g, ctx.dtype), None
 
 
-class Contiguous(Function):
+class Contiguous(Op):
     """A compact copy;  the gradient passes through unchanged."""
 
     saved_inputs = ()
@@ -117,3 +116,44 @@ class Contiguous(Function):
     @staticmethod
     def backward(ctx, g):
         return g
+
+
+class ToDevice(Op):
+    """A copy to another backend (through host memory);  the gradient is copied back.
+
+    ``apply`` wraps the result as if it stayed on the source device; the caller
+    (``Tensor.to``) gives it the target device, which this op's forward already used.
+    """
+
+    saved_inputs = ()
+
+    @staticmethod
+    def forward(ctx, x, target):
+        ctx.target = target
+        return target.from_numpy(_host_copy(ctx.backend, x))
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.backend.from_numpy(_host_copy(ctx.target, g)), None
+
+
+def _host_copy(backend, x):
+    """A compact host copy of ``x`` that shares memory with nothing (numpy and c both keep numpy
+    arrays, and a tensor moved between them must not alias its source)."""
+    return backend.to_numpy(backend.copy(x))
+
+
+class Gather(Op):
+    """out[p] = x[p with p[dim] replaced by index[p]] (PyTorch's ``gather``);
+    dx = zeros with g added back at the same places (``scatter_add``)."""
+
+    saved_inputs = (1,)  # backward reads the index
+
+    @staticmethod
+    def forward(ctx, x, index, dim):
+        ctx.shape, ctx.index, ctx.dim = x.shape, index, dim
+        return ctx.backend.gather(x, dim, index)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.backend.scatter_add(ctx.shape, ctx.dim, ctx.index, g), None, None

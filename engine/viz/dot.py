@@ -1,22 +1,25 @@
-"""Draw a ``Value`` graph with Graphviz: every value, every op, every edge's derivative.
+"""Draw a computation graph with Graphviz: every value, every op, every edge's derivative.
 
-Value nodes are boxes ``label | data | grad``; op nodes are separate ellipses; an edge
-from an input to an op carries the local derivative ``∂out/∂in`` and, once backward has
-run, the gradient it carried down (``upstream × local``). A value used twice has two edges.
-Node names come from the topological order (not ``id()``), so the DOT text is the same on
-every run and can be compared in tests.
+Value nodes are boxes ``label | data | grad`` (a tensor: ``label | shape dtype | ‖grad‖``);
+op nodes are separate ellipses; an edge from an input to an op carries the local
+derivative ``∂out/∂in`` and, once backward has run, the gradient it carried down
+(``upstream × local``). A value used twice has two edges. The writer reads only the model
+(:mod:`engine.viz.graph`); node names come from the topological order (not ``id()``), so
+the DOT text is the same on every run and can be compared in tests.
 """
 
 from __future__ import annotations
 
+import os
+
 import graphviz
 
-from engine.errors import EngineTypeError, EngineValueError
-from engine.scalar.value import Value
 from engine.viz import renderer
-from engine.viz.steps import display_names, fmt
+from engine.viz.adapters import DEFAULT_MAX_NODES, graph_of
+from engine.viz.graph import Edge, Graph, OpNode, ValueNode, fmt
+from engine.viz.json_writer import dumps
 
-DEFAULT_MAX_NODES = 300
+__all__ = ["DEFAULT_MAX_NODES", "Drawing", "draw", "render", "to_dot"]
 
 
 class Drawing(graphviz.Digraph):
@@ -34,8 +37,69 @@ def _record_text(text: str) -> str:
     return text
 
 
+def _value_label(node: ValueNode, show_grad: bool) -> str:
+    """The record ``{ label | data 3 | grad -4 }`` (a tensor: ``{ W | (3, 1) float32 | ‖grad‖ 2.5 }``)."""
+    fields = [_record_text(node.label)] if node.label else []
+    if node.data is not None:
+        fields.append(f"data {fmt(node.data)}")
+    if node.shape is not None:
+        fields.append(_record_text(f"{node.shape} {node.dtype or ''}".rstrip()))
+    if show_grad and node.grad is not None:
+        fields.append(f"grad {fmt(node.grad)}")
+    if show_grad and node.grad_norm is not None:
+        fields.append(f"‖grad‖ {fmt(node.grad_norm)}")
+    return "{ " + " | ".join(fields) + " }"
+
+
+def _op_label(node: OpNode) -> str:
+    """The op's name; a fused node also lists the ops it runs."""
+    return f"{node.name}\\n({' → '.join(node.fused)})" if node.fused else node.name
+
+
+def _edge_label(edge: Edge, nodes: dict, show_grad: bool, show_local_grads: bool) -> str:
+    """``∂q/∂x = 1`` and, after backward, ``-4 × 1 = -4``, one per line."""
+    lines = []
+    op = nodes[edge.target]
+    if show_local_grads and edge.local is not None and op.output is not None:
+        lines.append(f"∂{nodes[op.output].name}/∂{nodes[edge.source].name} = {fmt(edge.local)}")
+    if show_grad and edge.contribution is not None:
+        lines.append(f"{fmt(edge.upstream)} × {fmt(edge.local)} = {fmt(edge.contribution)}")
+    return "\\n".join(lines)
+
+
+def to_dot(graph: Graph, rankdir: str = "LR", show_grad: bool = True, show_local_grads: bool = True) -> Drawing:
+    """Write the model ``graph`` as a Graphviz drawing (see :func:`draw` for the options).
+
+    Nodes are written in the model's order, each edge right after the later of its two ends,
+    and the note saying what the cap left out (if anything) first.
+    """
+    g = Drawing(name="backprop", graph_attr={"rankdir": rankdir, "fontname": "Helvetica"})
+    g.attr("node", fontname="Helvetica", fontsize="11")
+    g.attr("edge", fontname="Helvetica", fontsize="9")
+    if graph.note:
+        g.node("note", graph.note, shape="note", color="firebrick")
+
+    nodes = graph.by_id()
+    position = {node.id: k for k, node in enumerate(graph.nodes)}
+    edges_after: list[list[Edge]] = [[] for _ in graph.nodes]
+    for edge in graph.edges:
+        edges_after[max(position[edge.source], position[edge.target])].append(edge)
+
+    for node, edges in zip(graph.nodes, edges_after):
+        if isinstance(node, ValueNode):
+            g.node(node.id, _value_label(node, show_grad), shape="record")
+        else:
+            g.node(node.id, _op_label(node), shape="ellipse", style="filled", fillcolor="#eef3fb")
+        for edge in edges:
+            if isinstance(nodes[edge.target], OpNode):  # an input edge carries the calculus
+                g.edge(edge.source, edge.target, label=_edge_label(edge, nodes, show_grad, show_local_grads))
+            else:
+                g.edge(edge.source, edge.target)
+    return g
+
+
 def draw(
-    root: Value,
+    root: object,
     rankdir: str = "LR",
     show_grad: bool = True,
     show_local_grads: bool = True,
@@ -44,7 +108,7 @@ def draw(
     """Return a Graphviz drawing of the graph that produced ``root``.
 
     Args:
-        root: the output node.
+        root: the output node (a ``Value``), or a model :class:`~engine.viz.graph.Graph`.
         rankdir: ``"LR"`` (inputs on the left) or ``"TB"``.
         show_grad: print each node's ``.grad`` and, after backward, each edge's contribution.
         show_local_grads: print ``∂out/∂in`` on each input edge.
@@ -52,60 +116,17 @@ def draw(
             in the picture how many were left out; a positive int (there is no "no cap":
             pass a large number to draw a big graph whole).
     """
-    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int):
-        raise EngineTypeError(f"draw: max_nodes must be a positive int, got {type(max_nodes).__name__} {max_nodes!r}")
-    if max_nodes < 1:
-        # 0 used to turn the cap off (a 20,000-node graph never finished rendering) and a
-        # negative number sliced the inputs away: refuse both.
-        raise EngineValueError(f"draw: max_nodes must be a positive int (at least 1), got {max_nodes}")
-    if not isinstance(root, Value):
-        raise EngineTypeError(f"draw: expected a Value, got {type(root).__name__}")
-    order = root.nodes()
-    names = display_names(order)
-    index = {id(node): k for k, node in enumerate(order)}
-    shown = order[-max_nodes:] if len(order) > max_nodes else order
-    shown_ids = {id(node) for node in shown}
-    after_backward = show_grad and root.grad != 0.0
-
-    g = Drawing(name="backprop", graph_attr={"rankdir": rankdir, "fontname": "Helvetica"})
-    g.attr("node", fontname="Helvetica", fontsize="11")
-    g.attr("edge", fontname="Helvetica", fontsize="9")
-    if len(order) > len(shown):
-        g.node(
-            "note",
-            f"graph capped: showing the {len(shown)} value{'s' if len(shown) > 1 else ''} nearest the output, "
-            f"{len(order) - len(shown)} more not drawn (max_nodes={max_nodes})",
-            shape="note",
-            color="firebrick",
-        )
-
-    for node in shown:
-        k = index[id(node)]
-        fields = [_record_text(node.label)] if node.label else []
-        fields.append(f"data {fmt(node.data)}")
-        if show_grad:
-            fields.append(f"grad {fmt(node.grad)}")
-        g.node(f"v{k}", "{ " + " | ".join(fields) + " }", shape="record")
-        if not node.parents:
-            continue
-        g.node(f"v{k}op", node.op, shape="ellipse", style="filled", fillcolor="#eef3fb")
-        g.edge(f"v{k}op", f"v{k}")
-        for parent, local in zip(node.parents, node.local_grads):
-            if id(parent) not in shown_ids:
-                continue
-            label = []
-            if show_local_grads:
-                label.append(f"∂{names[id(node)]}/∂{names[id(parent)]} = {fmt(local)}")
-            if after_backward:
-                label.append(f"{fmt(node.grad)} × {fmt(local)} = {fmt(node.grad * local)}")
-            g.edge(f"v{index[id(parent)]}", f"v{k}op", label="\\n".join(label))
-    return g
+    return to_dot(graph_of(root, max_nodes, "draw"), rankdir, show_grad, show_local_grads)
 
 
-def render(root: Value, path: str, **draw_options) -> renderer.Path:
-    """Draw ``root``'s graph and write it to ``path`` (``.svg``, ``.png``, ``.pdf`` or ``.dot``).
+def render(root: object, path: str | os.PathLike, **draw_options) -> renderer.Path:
+    """Draw ``root``'s graph and write it to ``path`` (``.svg``, ``.png``, ``.pdf``, ``.dot`` or ``.json``).
 
     Uses the system ``dot`` when present, else ``graphviz-pure``; with neither, writes the
-    ``.dot`` file and warns in one line how to install a renderer. Returns the path written.
+    ``.dot`` file and warns in one line how to install a renderer. ``.json`` writes
+    :func:`engine.viz.to_json` (of the options, only ``max_nodes`` applies to it). Returns the path written.
     """
+    if os.fspath(path).lower().endswith(".json"):
+        graph = graph_of(root, draw_options.get("max_nodes", DEFAULT_MAX_NODES), "render")
+        return renderer.write_text(dumps(graph) + "\n", path)
     return renderer.write(draw(root, **draw_options).source, path)

@@ -17,7 +17,7 @@ from pathlib import Path
 from engine.core.serialization import PathError, check_output_file
 from engine.errors import EngineError, EngineValueError
 
-FORMATS = ("svg", "png", "pdf", "dot")
+FORMATS = ("svg", "png", "pdf", "dot", "json")  # json: the graph model as data, not a picture
 INSTALL_HINT = (
     "install a renderer with `pip install 'backprop-engine[render]'` (SVG, PNG) "
     "or your system's Graphviz package (`apt-get install graphviz`, `brew install graphviz`)"
@@ -80,6 +80,8 @@ def write(source: str, path: str | os.PathLike) -> Path:
     """
     path = check_output_file(path, "render")  # one-line errors for folders, files in the way, no permission
     fmt = output_format(path)
+    if fmt == "json":  # the model's JSON is not made from DOT text (Graphviz's own -Tjson is another schema)
+        raise EngineValueError(f"render: {path.name!r} asks for JSON; write it with engine.viz.render or to_json")
     if fmt != "dot" and find_renderer(fmt) is None:
         dot_path = path.with_suffix(".dot")
         _write_bytes(dot_path, source.encode("utf-8"))
@@ -90,6 +92,13 @@ def write(source: str, path: str | os.PathLike) -> Path:
         )
         return dot_path
     _write_bytes(path, source.encode("utf-8") if fmt == "dot" else pipe(source, fmt))
+    return path
+
+
+def write_text(text: str, path: str | os.PathLike) -> Path:
+    """Write ``text`` (UTF-8) to ``path``, with the same one-line errors as :func:`write`."""
+    path = check_output_file(path, "render")
+    _write_bytes(path, text.encode("utf-8"))
     return path
 
 

@@ -12,24 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from engine.scalar.value import Value
-
-
-def fmt(x: float) -> str:
-    """A number as a person writes it: ``-4``, ``0.7311``, ``1.5e+06``."""
-    return f"{x:.4g}"
-
-
-def display_names(order: list[Value]) -> dict[int, str]:
-    """A name per node (keyed by ``id``): its label, else ``n<k>`` by topological position.
-
-    A label that is an expression (``x + y``) is wrapped in parentheses so that
-    ``∂f/∂(x + y)`` reads unambiguously.
-    """
-    names = {}
-    for k, node in enumerate(order):
-        name = node.label or f"n{k}"
-        names[id(node)] = name if name.isidentifier() or name.startswith("(") else f"({name})"
-    return names
+from engine.viz.adapters import display_names
+from engine.viz.graph import fmt
 
 
 @dataclass(frozen=True)
