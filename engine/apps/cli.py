@@ -19,8 +19,8 @@ from engine.errors import EngineError
 def _graph(args: argparse.Namespace) -> int:
     from engine import viz
     from engine.scalar.expression import parse_assignments, parse_expression
-    from engine.viz.renderer import output_format
     from engine.viz.graph import fmt
+    from engine.viz.renderer import output_format
 
     values = parse_assignments(args.assignments)
     if args.output:  # a bad -o fails before any work, not after it
@@ -103,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     graph = sub.add_parser("graph", help="differentiate a scalar expression and draw its graph")
     graph.add_argument("expr", help='e.g. "(x + y) * z"; numbers, names, + - * / **, exp log tanh sigmoid relu')
     graph.add_argument("assignments", nargs="*", metavar="name=value", help="input values, e.g. x=-2")
-    graph.add_argument("-o", "--output", help="write the drawing (.svg, .png, .pdf or .dot)")
+    graph.add_argument("-o", "--output", help="write the drawing (.svg, .png, .pdf, .dot) or its data (.json)")
     graph.add_argument("--steps", action="store_true", help="print each chain-rule step")
     graph.add_argument("--name", default="f", help="name of the output in printouts (default: f)")
     graph.set_defaults(run=_graph)

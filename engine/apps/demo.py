@@ -42,30 +42,6 @@ def _progress():
     return lambda it: tqdm(it, desc="scalar XOR", unit="step")
 
 
-def _plot_losses(losses: list[float], path: Path, title: str) -> Path | None:
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib is not installed: skipping the loss plot (pip install 'backprop-engine[demo]')")
-        return None
-    fig, ax = plt.subplots(figsize=(5, 3.2))
-    ax.plot(losses)
-    ax.set_xlabel("step")
-    ax.set_ylabel("loss")
-    ax.set_title(title)
-    fig.tight_layout()
-    try:
-        fig.savefig(path, dpi=110)
-    except OSError as exc:  # e.g. a folder already named like the picture
-        raise PathError(f"demo: cannot write {str(path)!r}: {exc.strerror or exc}") from None
-    finally:
-        plt.close(fig)
-    return path
-
-
 def _write_text(path: Path, text: str) -> None:
     try:
         path.write_text(text, encoding="utf-8")
@@ -76,6 +52,7 @@ def _write_text(path: Path, text: str) -> None:
 def scalar_demo(out: Path) -> list[Path]:
     """The chain-rule graphs and the scalar XOR run; returns the files written."""
     from engine import viz
+    from engine.apps import plots
     from engine.scalar.nn import train_xor, xor_accuracy
 
     written: list[Path] = []
@@ -91,9 +68,10 @@ def scalar_demo(out: Path) -> list[Path]:
     print("\nTraining a 2-4-1 scalar MLP (every weight a Value) on XOR:")
     model, losses = train_xor(steps=300, lr=0.5, progress=_progress())
     print(f"final loss {losses[-1]:.4f}, accuracy {xor_accuracy(model):.0%}")
-    plot = _plot_losses(losses, out / "xor_scalar_loss.png", "XOR on scalar Values")
-    if plot:
-        written.append(plot)
+    try:
+        written.append(plots.loss_curve(losses, out / "xor_scalar_loss.png", "XOR on scalar Values", xlabel="step"))
+    except plots.PlotsUnavailable as exc:
+        print(f"no loss plot: {exc}")
     return written
 
 

@@ -64,6 +64,17 @@ def _save(fig: Any, path: str | Path) -> Path:
     return path
 
 
+def _finish(fig: Any, ax: Any, path: str | Path, title: str, xlabel: str, ylabel: str, legend: bool = False) -> Path:
+    """The plots' common finish: axis names, title, a light grid (and the legend), then save."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    if legend:
+        ax.legend(loc="best", fontsize=8)
+    ax.grid(alpha=0.3)
+    return _save(fig, path)
+
+
 def loss_curve(
     losses: Sequence[float], path: str | Path, title: str = "training loss", *, xlabel: str = "epoch",
     ylabel: str = "loss", log_y: bool | None = None,
@@ -78,11 +89,7 @@ def loss_curve(
         log_y = finite.size > 1 and finite.max() / finite.min() > 100
     if log_y:
         ax.set_yscale("log")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return _finish(fig, ax, path, title, xlabel, ylabel)
 
 
 def fit_1d(
@@ -99,12 +106,7 @@ def fit_1d(
     if truth is not None:
         ax.plot(grid, truth(grid), "--", color="tab:green", linewidth=1.2, label="true curve")
     ax.plot(grid, np.asarray(predict(grid)).reshape(-1), color="tab:red", linewidth=2, label="model")
-    ax.set_xlabel("x")
-    ax.set_ylabel("y")
-    ax.set_title(title)
-    ax.legend(loc="best", fontsize=8)
-    ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return _finish(fig, ax, path, title, "x", "y", legend=True)
 
 
 def decision_boundary(
@@ -192,9 +194,4 @@ def predicted_vs_true(
     fig, ax = plt.subplots(figsize=(4.5, 4.2))
     ax.plot([lo, hi], [lo, hi], "--", color="tab:green", linewidth=1, label="predicted = true")
     ax.scatter(t, p, color="tab:red", zorder=3, label="samples")
-    ax.set_xlabel("true")
-    ax.set_ylabel("predicted")
-    ax.set_title(title)
-    ax.legend(loc="best", fontsize=8)
-    ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return _finish(fig, ax, path, title, "true", "predicted", legend=True)

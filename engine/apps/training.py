@@ -1,9 +1,11 @@
 """The lectures' training recipes, shared by ``python -m engine train``, the demo and ``examples/``.
 
-Each ``train_<task>`` builds the lecture's data and model, runs the lecture's loop (forward, loss,
-``zero_grad``, ``backward``, ``step``) with a tqdm progress bar, prints a log like the lecture's, and returns a
-*history* dict: ``"loss"`` (one float per epoch), ``"model"``, the final metrics, and a ``"predict"`` function
-from a numpy array of inputs to a numpy array of outputs (what :mod:`engine.plots` draws). Nothing here draws.
+Each ``train_<task>`` builds the lecture's data and model and hands one epoch of the lecture's loop (forward,
+loss, ``zero_grad``, ``backward``, ``step``) to :func:`fit`, the loop every recipe shares: it runs the epochs
+under a tqdm progress bar, logs a line like the lecture's every tenth of the run, and returns the *history*
+dict, which the recipe completes: ``"loss"`` (one float per epoch), ``"model"``, the final metrics, and a
+``"predict"`` function from a numpy array of inputs to a numpy array of outputs (what :mod:`engine.plots`
+draws). Nothing here draws.
 
 The recipes (data, model, loss, optimizer, learning rate) and where they come from:
 
@@ -32,6 +34,9 @@ from engine.errors import EngineValueError
 __all__ = [
     "TASKS",
     "Progress",
+    "fit",
+    "full_batch",
+    "step",
     "train_digits",
     "train_linear",
     "train_logistic",
@@ -96,6 +101,53 @@ def _every(epochs: int, lines: int = 10) -> int:
     return max(1, epochs // lines)
 
 
+def step(optimizer: optim.Optimizer, loss_of: Callable[..., engine.Tensor], *inputs: Any) -> float:
+    """One optimizer step on ``loss = loss_of(*inputs)``: ``zero_grad``, forward, ``backward``, ``step``.
+
+    Returns the loss as a float (the value before the step, as the lectures print it).
+    """
+    optimizer.zero_grad()
+    loss = loss_of(*inputs)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def full_batch(optimizer: optim.Optimizer, loss_of: Callable[[], engine.Tensor]) -> Callable[[], float]:
+    """An epoch that is one :func:`step` on the whole data set (what :func:`fit` runs each epoch)."""
+    return lambda: step(optimizer, loss_of)
+
+
+def fit(
+    train_epoch: Callable[[], float],
+    epochs: int,
+    name: str,
+    log_line: Callable[[int, float], str],
+    *,
+    log_at: Callable[[int], bool] | None = None,
+    progress: bool = True,
+    log: Log | None = print,
+) -> History:
+    """The training loop every recipe shares.
+
+    Runs ``train_epoch()`` (one epoch: it trains and returns the epoch's loss) ``epochs`` times under a
+    progress bar named ``name`` showing the latest loss, and after epoch ``i`` (counted from 0) writes
+    ``log_line(i, loss)`` to ``log`` when ``log_at(i)``: by default at the first epoch, every tenth of the run
+    and the last. Returns the history ``{"loss": [loss of each epoch]}``, for the recipe to add its metrics.
+    """
+    if log_at is None:
+        every = _every(epochs)
+        log_at = lambda i: i % every == 0 or i == epochs - 1
+    losses: list[float] = []
+    bar = Progress(epochs, name, progress, log)
+    for i in bar:
+        losses.append(train_epoch())
+        bar.set_loss(losses[-1])
+        if log_at(i):
+            bar.write(log_line(i, losses[-1]))
+    return {"loss": losses}
+
+
 def _predictor(model: nn.Module, device: str, post: Callable[[engine.Tensor], engine.Tensor] | None = None):
     """numpy inputs -> numpy outputs of ``model`` (no graph recorded)."""
 
@@ -136,19 +188,8 @@ def train_xor(
     criterion = nn.BCELoss()
     optimizer = optim.SGD(model.parameters(), lr=lr)
 
-    losses: list[float] = []
-    bar = Progress(epochs, "xor", progress, log)
-    every = _every(epochs)
-    for step in bar:
-        optimizer.zero_grad()
-        hypothesis = model(X)
-        cost = criterion(hypothesis, Y)
-        cost.backward()
-        optimizer.step()
-        losses.append(cost.item())
-        bar.set_loss(losses[-1])
-        if step % every == 0 or step == epochs - 1:
-            bar.write(f"{step} {losses[-1]}")
+    history = fit(full_batch(optimizer, lambda: criterion(model(X), Y)), epochs, "xor",
+                  lambda i, cost: f"{i} {cost}", progress=progress, log=log)
 
     with engine.no_grad():
         hypothesis = model(X)
@@ -158,8 +199,8 @@ def train_xor(
         log(f"Hypothesis: {np.round(hypothesis.cpu().numpy().ravel(), 4).tolist()}")
         log(f"Correct:    {predicted.cpu().numpy().ravel().tolist()}")
         log(f"Accuracy:   {accuracy}")
-    return {"loss": losses, "model": model, "accuracy": accuracy, "X": X_np, "y": Y_np,
-            "predict": _predictor(model, device)}
+    history.update(model=model, accuracy=accuracy, X=X_np, y=Y_np, predict=_predictor(model, device))
+    return history
 
 
 def train_linear(
@@ -178,24 +219,16 @@ def train_linear(
     loss_func = nn.MSELoss()
     optimizer = optim.SGD(model.parameters(), lr=lr)
 
-    losses: list[float] = []
-    bar = Progress(epochs, "linear", progress, log)
-    every = _every(epochs)
-    for i in bar:
-        optimizer.zero_grad()
-        output = model(x)
-        loss = loss_func(output, y)
-        loss.backward()
-        optimizer.step()
-        losses.append(loss.item())
-        bar.set_loss(losses[-1])
-        if i % every == 0 or i == epochs - 1:
-            bar.write(f"epoch {i:4d}  loss {losses[-1]:.6f}  w {model.weight.item():.4f}  b {model.bias.item():.4f}")
+    def log_line(i: int, loss: float) -> str:
+        return f"epoch {i:4d}  loss {loss:.6f}  w {model.weight.item():.4f}  b {model.bias.item():.4f}"
+
+    history = fit(full_batch(optimizer, lambda: loss_func(model(x), y)), epochs, "linear", log_line,
+                  progress=progress, log=log)
     w, b = model.weight.item(), model.bias.item()
     if log:
         log(f"learned y = {w:.4f} x + {b:.4f}   (true: y = 2 x + 3)")
-    return {"loss": losses, "model": model, "w": w, "b": b, "x": x_np, "y": y_np,
-            "predict": _predictor(model, device)}
+    history.update(model=model, w=w, b=b, x=x_np, y=y_np, predict=_predictor(model, device))
+    return history
 
 
 def train_logistic(
@@ -214,19 +247,15 @@ def train_logistic(
     b = engine.zeros(1, requires_grad=True, device=device)
     optimizer = optim.SGD([W, b], lr=lr)
 
-    losses: list[float] = []
-    bar = Progress(epochs, "logistic", progress, log)
-    every = _every(epochs)
-    for epoch in bar:
+    def bce() -> engine.Tensor:
         hypothesis = engine.sigmoid(x_train.matmul(W) + b)
-        cost = F.binary_cross_entropy(hypothesis, y_train)
-        optimizer.zero_grad()
-        cost.backward()
-        optimizer.step()
-        losses.append(cost.item())
-        bar.set_loss(losses[-1])
-        if (epoch + 1) % every == 0 or epoch == 0:
-            bar.write(f"Epochs : {epoch + 1}/{epochs} Cost : {losses[-1]}")
+        return F.binary_cross_entropy(hypothesis, y_train)
+
+    every = _every(epochs)
+    # The lecture counts epochs from 1 and prints epoch 1 and every `every`-th (so not always the last).
+    history = fit(full_batch(optimizer, bce), epochs, "logistic",
+                  lambda epoch, cost: f"Epochs : {epoch + 1}/{epochs} Cost : {cost}",
+                  log_at=lambda epoch: (epoch + 1) % every == 0 or epoch == 0, progress=progress, log=log)
 
     with engine.no_grad():
         probability = engine.sigmoid(x_train.matmul(W) + b)
@@ -241,8 +270,9 @@ def train_logistic(
             return engine.sigmoid(engine.tensor(np.asarray(x, dtype=np.float32), device=device).matmul(W) + b) \
                 .cpu().numpy()
 
-    return {"loss": losses, "W": W.detach().cpu().numpy(), "b": b.detach().cpu().numpy(), "accuracy": accuracy,
-            "X": x_np, "y": y_np, "predict": predict}
+    history.update(W=W.detach().cpu().numpy(), b=b.detach().cpu().numpy(), accuracy=accuracy, X=x_np, y=y_np,
+                   predict=predict)
+    return history
 
 
 def train_softmax(
@@ -261,19 +291,8 @@ def train_softmax(
     model = nn.Linear(4, 3).to(device)
     optimizer = optim.SGD(model.parameters(), lr=lr)
 
-    losses: list[float] = []
-    bar = Progress(epochs, "softmax", progress, log)
-    every = _every(epochs)
-    for epoch in bar:
-        hypothesis = model(x_train)
-        cost = F.cross_entropy(hypothesis, y_train)
-        optimizer.zero_grad()
-        cost.backward()
-        optimizer.step()
-        losses.append(cost.item())
-        bar.set_loss(losses[-1])
-        if epoch % every == 0 or epoch == epochs - 1:
-            bar.write(f"Epoch {epoch}/{epochs} , Cost : {losses[-1]}")
+    history = fit(full_batch(optimizer, lambda: F.cross_entropy(model(x_train), y_train)), epochs, "softmax",
+                  lambda epoch, cost: f"Epoch {epoch}/{epochs} , Cost : {cost}", progress=progress, log=log)
 
     with engine.no_grad():
         predicted = model(x_train).argmax(dim=1)
@@ -282,8 +301,9 @@ def train_softmax(
         log(f"predicted: {predicted.cpu().numpy().tolist()}")
         log(f"y_train:   {y_np.tolist()}")
         log(f"accuracy {accuracy:.0%}")
-    return {"loss": losses, "model": model, "accuracy": accuracy, "X": x_np, "y": y_np,
-            "predicted": predicted.cpu().numpy(), "predict": _predictor(model, device, lambda z: z.argmax(dim=1))}
+    history.update(model=model, accuracy=accuracy, X=x_np, y=y_np, predicted=predicted.cpu().numpy(),
+                   predict=_predictor(model, device, lambda z: z.argmax(dim=1)))
+    return history
 
 
 def polynomial_model() -> nn.Sequential:
@@ -318,22 +338,12 @@ def train_polynomial(
     loss_func = nn.L1Loss()
     opt = optim.SGD(model.parameters(), lr=lr) if optimizer == "sgd" else optim.Adam(model.parameters(), lr=lr)
 
-    losses: list[float] = []
-    bar = Progress(epochs, "polynomial", progress, log)
-    every = _every(epochs)
-    for i in bar:
-        output = model(x)
-        opt.zero_grad()
-        loss = loss_func(output, label)
-        loss.backward()
-        opt.step()
-        losses.append(loss.item())
-        bar.set_loss(losses[-1])
-        if i % every == 0 or i == epochs - 1:
-            bar.write(f"epoch {i:5d}  L1 loss {losses[-1]:.4f}")
+    history = fit(full_batch(opt, lambda: loss_func(model(x), label)), epochs, "polynomial",
+                  lambda i, loss: f"epoch {i:5d}  L1 loss {loss:.4f}", progress=progress, log=log)
     if log:
-        log(f"final L1 loss {losses[-1]:.4f} (mean |y| = {float(np.abs(y_np).mean()):.1f})")
-    return {"loss": losses, "model": model, "x": x_np, "y": y_np, "predict": _predictor(model, device)}
+        log(f"final L1 loss {history['loss'][-1]:.4f} (mean |y| = {float(np.abs(y_np).mean()):.1f})")
+    history.update(model=model, x=x_np, y=y_np, predict=_predictor(model, device))
+    return history
 
 
 def digits_model(hidden: int = 64) -> nn.Sequential:
@@ -360,33 +370,35 @@ def train_digits(
     model = digits_model(hidden).to(device)
     optimizer = optim.Adam(model.parameters(), lr=lr)
 
-    losses: list[float] = []
+    def batch_cost(xb: engine.Tensor, yb: engine.Tensor) -> engine.Tensor:
+        return F.cross_entropy(model(xb), yb)
+
     test_accuracy: list[float] = []
-    bar = Progress(epochs, "digits", progress, log)
-    for epoch in bar:
+
+    def train_epoch() -> float:
+        """One pass over the minibatches; returns the mean cost per sample and measures the held-out accuracy."""
         model.train()
         total, count = 0.0, 0
         for xb, yb in loader:
-            optimizer.zero_grad()
-            cost = F.cross_entropy(model(xb), yb)
-            cost.backward()
-            optimizer.step()
-            total += cost.item() * len(yb)
+            total += step(optimizer, batch_cost, xb, yb) * len(yb)
             count += len(yb)
-        losses.append(total / count)
         model.eval()
         with engine.no_grad():
             test_accuracy.append((model(x_test).argmax(dim=1) == t_test).float().mean().item())
-        bar.set_loss(losses[-1])
-        bar.write(f"Epoch {epoch + 1:3d}/{epochs}  cost {losses[-1]:.6f}  test accuracy {test_accuracy[-1]:.2%}")
+        return total / count
+
+    def log_line(epoch: int, cost: float) -> str:
+        return f"Epoch {epoch + 1:3d}/{epochs}  cost {cost:.6f}  test accuracy {test_accuracy[-1]:.2%}"
+
+    history = fit(train_epoch, epochs, "digits", log_line, log_at=lambda epoch: True, progress=progress, log=log)
 
     with engine.no_grad():
         predicted = model(x_test).argmax(dim=1).cpu().numpy()
     if log:
         log(f"held-out accuracy {test_accuracy[-1]:.2%} on {len(y_test)} digits")
-    return {"loss": losses, "test_accuracy": test_accuracy, "accuracy": test_accuracy[-1], "model": model,
-            "X_test": X_test, "y_test": y_test, "predicted": predicted,
-            "predict": _predictor(model, device, lambda z: z.argmax(dim=1))}
+    history.update(test_accuracy=test_accuracy, accuracy=test_accuracy[-1], model=model, X_test=X_test,
+                   y_test=y_test, predicted=predicted, predict=_predictor(model, device, lambda z: z.argmax(dim=1)))
+    return history
 
 
 TASKS: dict[str, Callable[..., History]] = {

@@ -64,7 +64,6 @@ def run_backward(root: TensorBase, gradient) -> None:
     if fn is None:
         root._accumulate_grad(gradient)
         return
-    backend = root._backend
     order = topological_order(fn, _parent_nodes)
     grads = {id(fn): gradient}
     # A gradient array handed to a leaf is kept as its .grad without a copy when nothing
@@ -85,15 +84,18 @@ def run_backward(root: TensorBase, gradient) -> None:
         for inp, ig, needed in zip(node.inputs, in_grads, node.needs_input_grad):
             if ig is None or not needed:
                 continue
+            # The input's backend, not the root's: a device move's backward hands back an array
+            # of the device it came from.
+            bk = inp._backend
             shape = inp._data.shape
             if ig.shape != shape:
-                ig = fit_to_shape(backend, ig, shape)
+                ig = fit_to_shape(bk, ig, shape)
             parent = inp.grad_fn
             if parent is None:
-                owned = id(ig) not in given and not backend.is_view(ig)
+                owned = id(ig) not in given and not bk.is_view(ig)
                 given.add(id(ig))
                 inp._accumulate_grad(ig, owned)
                 continue
             key = id(parent)
             previous = grads.get(key)
-            grads[key] = ig if previous is None else backend.binary("add", previous, ig)
+            grads[key] = ig if previous is None else bk.binary("add", previous, ig)

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from engine.core import dtypes
 from engine.core.dtypes import as_dtype, float32, int64
 from engine.core.random import generator
 from engine.core.tensor import Size, Tensor, tensor
@@ -66,9 +67,8 @@ def full(size, fill_value, dtype: Any = None, device: Any = None, requires_grad:
         fill_value = _number("full", "fill_value", fill_value)
     if dtype is None:
         dtype = int64 if isinstance(fill_value, (int, np.integer)) else float32
-    from engine.core.tensor import _scalar_as
 
-    value = _scalar_as(fill_value, as_dtype(dtype), "full")
+    value = dtypes.number_as(fill_value, as_dtype(dtype), "full")
     return _make(np.full(_shape((size,), "full"), value, as_dtype(dtype).np), None, device, requires_grad)
 
 

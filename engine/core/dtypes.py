@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import numbers
+from typing import Any
+
 import numpy as np
 
-from engine.errors import DTypeError
+from engine.errors import DTypeError, EngineValueError
 
 
 class DType:
@@ -112,3 +115,52 @@ def promote(dimensioned: list, zero_dim: list, scalars: list) -> DType:
         return out
 
     return _combine(group(dimensioned), _combine(group(zero_dim), group(scalars)))
+
+
+# ---- Python numbers beside tensors -----------------------------------------------------------------
+
+
+def is_number(x: Any) -> bool:
+    return isinstance(x, (numbers.Number, np.generic)) and not isinstance(x, (complex, np.complexfloating))
+
+
+def number_dtype(x: Any) -> DType:
+    """The dtype a Python (or numpy) number stands for in promotion: bool, int64, or the
+    default float32 for any float (PyTorch: ``int_tensor * 0.5`` is float32)."""
+    if isinstance(x, (bool, np.bool_)):
+        return bool_
+    if isinstance(x, (numbers.Integral, np.integer)):
+        return int64
+    return float32
+
+
+def short_text(x: Any) -> str:
+    text = str(x)
+    return text if len(text) <= 24 else f"{text[:10]}...{text[-6:]} ({len(text)} digits)"
+
+
+def number_as(x: Any, dtype: DType, op: str) -> np.generic:
+    """Number ``x`` as a numpy scalar of ``dtype``. Integers wrap into uint8 modulo 256 as in
+    PyTorch (``uint8 + 300`` adds 44); a number no float or int64 can hold is a one-line error."""
+    npd = dtype.np
+    if dtype.is_floating_point:
+        try:
+            value = float(x)
+        except OverflowError:
+            raise EngineValueError(
+                f"{op}: the number {short_text(x)} is too large to be a float (the largest float64 is about 1.8e308)"
+            ) from None
+        with np.errstate(over="ignore"):  # beyond float32's range it is inf, as IEEE rounds it
+            return np.asarray(value).astype(npd)[()]
+    if dtype is bool_:
+        return np.bool_(x)
+    value = int(x)
+    if not -(2**63) <= value < 2**63:
+        raise EngineValueError(
+            f"{op}: the integer {short_text(x)} does not fit in int64 (valid: -2**63 to 2**63 - 1); "
+            "use a float, or a float tensor"
+        )
+    return np.asarray(value, np.int64).astype(npd)[()]
+
+
+# ---- creation ------------------------------------------------------------------------------------

@@ -158,9 +158,8 @@ def save(obj: Any, f: str | os.PathLike | IO[bytes]) -> None:
     object (written directly). Keys are any strings without NUL or backslash; every dtype
     (bool, uint8, int64, float32, float64) and shape, 0-d included, comes back exactly.
     """
-    from engine.nn.module import Module
-
-    if isinstance(obj, Module):
+    # A model (anything with state_dict(); nn sits a layer above, so it is recognised by shape).
+    if callable(getattr(obj, "state_dict", None)) and not hasattr(obj, "items"):
         raise EngineTypeError(
             f"save: saving a whole {type(obj).__name__} would need pickle; save model.state_dict() instead "
             "and load it with model.load_state_dict(engine.load(path))"

@@ -23,6 +23,7 @@ from engine.backends import Device, get_backend, resolve_name
 from engine.backends import device as _device
 from engine.core import dtypes
 from engine.core.dtypes import DType, as_dtype, from_numpy_dtype, result_dtype
+from engine.core.indexing import normalize_key
 from engine.errors import DTypeError, EngineTypeError, EngineValueError, GradError, ShapeError
 from engine.ops import elementwise as _ew
 from engine.ops import linalg as _la
@@ -457,7 +458,7 @@ class Tensor(TensorBase):
                 return self, self._data.dtype.type(other)  # the common case, kept cheap: x * 0.5
             if isinstance(other, (complex, np.complexfloating)):
                 raise DTypeError(f"{op}: complex numbers are not supported")
-            scalar = _scalar_dtype(other)
+            scalar = dtypes.number_dtype(other)
             own = self.dtype
             if self._data.ndim:
                 common = dtypes.promote([own], [], [scalar])
@@ -466,7 +467,7 @@ class Tensor(TensorBase):
             if floating and not common.is_floating_point:
                 common = dtypes.float32
             a = self if own is common else self.to(common)
-            return a, _scalar_as(other, common, op)
+            return a, dtypes.number_as(other, common, op)
         if isinstance(other, (list, tuple, np.ndarray)):
             return self._operand(tensor(other, device=self.device), op, floating)
         raise EngineTypeError(f"{op}: unsupported operand type {type(other).__name__}; use a tensor or a Python number")
@@ -516,7 +517,7 @@ class Tensor(TensorBase):
 
     def __pow__(self, other):
         if isinstance(other, (numbers.Real, np.integer, np.floating)) and not isinstance(other, (bool, np.bool_)):
-            exponent = float(_scalar_as(other, dtypes.float64, "pow"))
+            exponent = float(dtypes.number_as(other, dtypes.float64, "pow"))
             if exponent == 2.0 and self.dtype.is_floating_point:
                 return _ew.Mul.apply(self, self)  # x*x: exact, and one fast primitive
             integral = isinstance(other, (numbers.Integral, np.integer))
@@ -916,93 +917,8 @@ class Tensor(TensorBase):
         return out.reshape(*(n * s for n, s in zip(sizes, shape)))
 
     # ---- indexing ---------------------------------------------------------------------------
-    def _key(self, key):
-        """The index ``key`` in numpy's terms, checked against this tensor's shape.
-
-        Index tensors become integer or bool arrays; every integer index is checked against
-        the dimension it indexes and made non-negative. ``None`` adds a dimension and indexes
-        none, ``...`` stands for the dimensions no other entry indexes, a bool mask indexes
-        as many dimensions as it has, anything else indexes one.
-        """
-        items = key if isinstance(key, tuple) else (key,)
-        entries = [self._key_entry(k) for k in items]
-        if sum(k is Ellipsis for k in entries) > 1:
-            raise EngineValueError("index: an index can only have a single ellipsis ('...')")
-        used = sum(_dims_indexed(k) for k in entries)
-        if used > self.ndim:
-            raise EngineValueError(
-                f"index: too many indices for a tensor of dimension {self.ndim} (shape {tuple(self.shape)}): "
-                f"the index uses {used}"
-            )
-        out = []
-        dim = 0
-        for k in entries:
-            if k is Ellipsis:
-                dim += self.ndim - used
-            elif isinstance(k, np.ndarray) and k.dtype == np.bool_:
-                covered = tuple(self.shape[dim : dim + k.ndim])
-                if k.shape != covered:
-                    raise ShapeError(
-                        f"index: the mask of shape {k.shape} does not match the indexed shape {covered} "
-                        f"(dimensions {dim} to {dim + k.ndim - 1} of {tuple(self.shape)})"
-                    )
-            elif isinstance(k, np.ndarray):
-                n = self._data.shape[dim]
-                if k.size and (k.max() >= n or k.min() < -n):
-                    bad = int(k.max() if k.max() >= n else k.min())
-                    raise EngineValueError(f"index: index {bad} is out of bounds for dimension {dim} with size {n}")
-                k = np.where(k < 0, k + n, k)
-            elif isinstance(k, int):
-                n = self._data.shape[dim]
-                if not -n <= k < n:
-                    raise EngineValueError(f"index: index {k} is out of bounds for dimension {dim} with size {n}")
-            out.append(k)
-            dim += _dims_indexed(k)
-        return tuple(out)
-
-    def _key_entry(self, k):
-        """One entry of an index, in numpy's terms (ints, slices, None, ..., int or bool arrays)."""
-        if k is None or k is Ellipsis or isinstance(k, slice):
-            if isinstance(k, slice):
-                for part in (k.start, k.stop, k.step):
-                    if part is not None and (isinstance(part, bool) or not isinstance(part, (int, np.integer, Tensor))):
-                        raise EngineTypeError(
-                            f"index: slice parts must be integers or None, got {type(part).__name__} in {k}"
-                        )
-                if k.step is not None and int(k.step) == 0:
-                    raise EngineValueError("index: slice step cannot be zero")
-                return slice(*(None if p is None else int(p) for p in (k.start, k.stop, k.step)))
-            return k
-        if isinstance(k, (bool, np.bool_)):
-            return np.asarray(k)  # a 0-d mask: adds a dimension of size 1 (True) or 0 (False)
-        if isinstance(k, (int, np.integer)):
-            return int(k)
-        if isinstance(k, Tensor):
-            if k.dtype.is_floating_point:
-                raise EngineTypeError(
-                    "index: tensors used as indices must be long or bool (or uint8), got a float tensor"
-                )
-            k = self._backend.to_numpy(k._data)
-            if k.dtype == np.uint8:  # PyTorch's legacy byte mask
-                k = k.astype(np.bool_)
-        elif isinstance(k, (list, np.ndarray)):
-            try:
-                k = np.asarray(k)
-            except ValueError:
-                raise EngineValueError("index: a nested list index has inconsistent lengths") from None
-            if k.size == 0 and k.dtype.kind == "f":
-                k = k.astype(np.int64)  # [] is an empty integer index
-        else:
-            raise EngineTypeError(
-                f"index: only integers, slices, None, ..., and long or bool tensors are valid indices, "
-                f"got {type(k).__name__}"
-            )
-        if k.dtype.kind not in "iub":
-            raise EngineTypeError(f"index: index arrays must hold integers or bools, got {k.dtype}")
-        return k
-
     def __getitem__(self, key) -> Tensor:
-        return _shp.Index.apply(self, self._key(key))
+        return _shp.Index.apply(self, normalize_key(self, key))
 
     def __setitem__(self, key, value) -> None:
         self._check_inplace("setitem", overlap_ok=True)
@@ -1017,7 +933,7 @@ class Tensor(TensorBase):
             v = value._data
         else:
             v = value
-        self._backend.setitem(self._data, self._key(key), v)
+        self._backend.setitem(self._data, normalize_key(self, key), v)
         self._bump_version()
 
     # ---- in place ------------------------------------------------------------------------------
@@ -1092,9 +1008,9 @@ class Tensor(TensorBase):
             if value.numel() != 1:
                 raise EngineValueError(f"fill_: only a one-element tensor can fill, got shape {tuple(value.shape)}")
             value = value.item()
-        if not _is_number(value):
+        if not dtypes.is_number(value):
             raise EngineTypeError(f"fill_: the value must be a number, got {type(value).__name__}")
-        self._backend.fill(self._data, _scalar_as(value, self.dtype, "fill_"))
+        self._backend.fill(self._data, dtypes.number_as(value, self.dtype, "fill_"))
         self._bump_version()
         return self
 
@@ -1169,65 +1085,10 @@ def _extremes(t: Tensor) -> tuple:
     return low, high
 
 
-def _dims_indexed(k: Any) -> int:
-    """How many dimensions of the indexed tensor one (normalised) index entry consumes."""
-    if k is None or k is Ellipsis:
-        return 0
-    if isinstance(k, np.ndarray) and k.dtype == np.bool_:
-        return k.ndim
-    return 1
-
-
 def _negative_integer_power() -> None:
     raise EngineValueError(
         "pow: integers to negative integer powers are not allowed; use a float tensor (x.float() ** -1)"
     )
-
-
-def _is_number(x: Any) -> bool:
-    return isinstance(x, (numbers.Number, np.generic)) and not isinstance(x, (complex, np.complexfloating))
-
-
-def _scalar_dtype(x: Any) -> DType:
-    """The dtype a Python (or numpy) number stands for in promotion: bool, int64, or the
-    default float32 for any float (PyTorch: ``int_tensor * 0.5`` is float32)."""
-    if isinstance(x, (bool, np.bool_)):
-        return dtypes.bool_
-    if isinstance(x, (numbers.Integral, np.integer)):
-        return dtypes.int64
-    return dtypes.float32
-
-
-def _short(x: Any) -> str:
-    text = str(x)
-    return text if len(text) <= 24 else f"{text[:10]}...{text[-6:]} ({len(text)} digits)"
-
-
-def _scalar_as(x: Any, dtype: DType, op: str) -> np.generic:
-    """Number ``x`` as a numpy scalar of ``dtype``. Integers wrap into uint8 modulo 256 as in
-    PyTorch (``uint8 + 300`` adds 44); a number no float or int64 can hold is a one-line error."""
-    npd = dtype.np
-    if dtype.is_floating_point:
-        try:
-            value = float(x)
-        except OverflowError:
-            raise EngineValueError(
-                f"{op}: the number {_short(x)} is too large to be a float (the largest float64 is about 1.8e308)"
-            ) from None
-        with np.errstate(over="ignore"):  # beyond float32's range it is inf, as IEEE rounds it
-            return np.asarray(value).astype(npd)[()]
-    if dtype is dtypes.bool_:
-        return np.bool_(x)
-    value = int(x)
-    if not -(2**63) <= value < 2**63:
-        raise EngineValueError(
-            f"{op}: the integer {_short(x)} does not fit in int64 (valid: -2**63 to 2**63 - 1); "
-            "use a float, or a float tensor"
-        )
-    return np.asarray(value, np.int64).astype(npd)[()]
-
-
-# ---- creation ------------------------------------------------------------------------------------
 
 
 def _default_dtype_for(array: np.ndarray, from_numpy: bool) -> np.dtype:
@@ -1265,7 +1126,8 @@ def _refuse_huge_integers(array: np.ndarray) -> None:
             fits_float = abs(value) <= sys.float_info.max
             hint = "use a float for big numbers" if fits_float else "it is too large even for float64"
             raise EngineValueError(
-                f"tensor: the integer {_short(value)} does not fit in int64 (valid: -2**63 to 2**63 - 1); {hint}"
+                f"tensor: the integer {dtypes.short_text(value)} does not fit in int64 "
+                f"(valid: -2**63 to 2**63 - 1); {hint}"
             )
 
 

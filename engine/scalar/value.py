@@ -37,7 +37,6 @@ Special values follow IEEE 754 and PyTorch's float64 results, outputs and gradie
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from numbers import Real
 from operator import attrgetter
 
@@ -354,7 +353,3 @@ def _as_value(x: Value | Number, op: str) -> Value:
     """``x`` itself if it is a Value, else a new input Value; errors name the op."""
     return x if isinstance(x, Value) else Value(_check_number(x, f"Value {op}"))
 
-
-def walk(root: Value) -> Iterator[Value]:
-    """Yield the nodes of ``root``'s graph from the root down (the order backward uses)."""
-    yield from reversed(root.nodes())

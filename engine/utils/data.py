@@ -184,4 +184,4 @@ def _take(t: Tensor, indices: np.ndarray) -> Tensor:
     """Rows ``indices`` of ``t`` in one gather (a graph node only when ``t`` requires grad)."""
     if t.requires_grad:
         return t[indices]
-    return t._like(t._backend.getitem(t._data, indices))
+    return t._like(t._backend.getitem(t._data, (indices,)))
