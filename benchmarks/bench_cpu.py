@@ -247,12 +247,49 @@ def bench_elementwise(devices: list[str], repeats: int) -> None:
         runs = {"numpy expression": fn}
         for device in devices:
             bk = get_backend(device)
-            y = bk.unary(op, x)
-            runs[f"engine device={device}"] = (lambda bk=bk, op=op: bk.unary(op, x)) if name.endswith("fwd") else (
-                lambda bk=bk, op=op, y=y: bk.unary_backward(op, x, y, gy))
+            if name.endswith("fwd"):
+                runs[f"engine device={device}"] = lambda bk=bk, op=op: bk.unary(op, x)
+            else:  # the op's own backward (engine/ops), from the device's primitives
+                ctx = _unary_node(bk, op, x)
+                runs[f"engine device={device}"] = lambda ctx=ctx: type(ctx).backward(ctx, gy)
         with np.errstate(over="ignore"):  # exp(-x) overflows to inf for x < -88: the answer 0 is right
             medians = median_times(runs, repeats, block=1)
         table(f"{name}, 10^7 float32 (median of {repeats})", list(medians.items()))
+
+
+def _unary_node(bk, op: str, x):
+    """A graph node of the unary op ``op`` after its forward on ``x``, ready to run backward."""
+    from engine.ops import elementwise
+
+    cls = {"sigmoid": elementwise.Sigmoid, "relu": elementwise.Relu}[op]
+    ctx = cls.__new__(cls)
+    ctx.backend = bk
+    cls.forward(ctx, x)
+    return ctx
+
+
+def cpu_model() -> str:
+    """The CPU's name from /proc/cpuinfo (the model changes between machines: tables name it)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def blas_kernel() -> str:
+    """The BLAS numpy runs and the kernel set it chose (threadpoolctl), e.g. 'openblas 0.3.31, SkylakeX'."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown (pip install threadpoolctl to see it)"
+    for pool in threadpool_info():
+        if pool.get("user_api") == "blas":
+            return f"{pool.get('internal_api')} {pool.get('version')}, {pool.get('architecture')} kernels"
+    return "none found"
 
 
 def main() -> None:
@@ -264,9 +301,11 @@ def main() -> None:
     from engine.backends import c_available
 
     devices = args.devices.split(",") if args.devices else ["numpy"] + (["c"] if c_available()[0] else [])
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, "
+    print(f"machine: {cpu_model()}, {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, "
           f"numpy {np.__version__}; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
+    print(f"numpy's BLAS: {blas_kernel()}; OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}, "
+          f"OPENBLAS_L2_SIZE={os.environ.get('OPENBLAS_L2_SIZE', 'unset')} (unset both to let OpenBLAS choose)")
     parts = args.only.split(",")
     if "mlp" in parts:
         bench_mlp(devices, args.repeats)

@@ -74,12 +74,31 @@ static void FN(where_seg)(void *vctx, int64_t n, const int64_t *off, int64_t oof
     const T *restrict b = ctx->b + off[2];
     T *restrict o = (T *)ctx->out + ooff;
     const int64_t sc = ctx->sc, sa = ctx->sa, sb = ctx->sb;
+    /* Both sides are loaded before the select, so the loop has no branch to mispredict on a
+     * random mask (relu's backward is where(x <= 0, 0, g)) and vectorises as a blend. The
+     * common shapes get their own loops: a compact mask with compact or one-number operands. */
     if (sc == 1 && sa == 1 && sb == 1) {
-        for (int64_t i = 0; i < n; i++)
-            o[i] = c[i] ? a[i] : b[i];
+        for (int64_t i = 0; i < n; i++) {
+            const T x = a[i], y = b[i];
+            o[i] = c[i] ? x : y;
+        }
+    } else if (sc == 1 && sa == 0 && sb == 1) {
+        const T x = a[0];
+        for (int64_t i = 0; i < n; i++) {
+            const T y = b[i];
+            o[i] = c[i] ? x : y;
+        }
+    } else if (sc == 1 && sa == 1 && sb == 0) {
+        const T y = b[0];
+        for (int64_t i = 0; i < n; i++) {
+            const T x = a[i];
+            o[i] = c[i] ? x : y;
+        }
     } else {
-        for (int64_t i = 0; i < n; i++)
-            o[i] = c[i * sc] ? a[i * sa] : b[i * sb];
+        for (int64_t i = 0; i < n; i++) {
+            const T x = a[i * sa], y = b[i * sb];
+            o[i] = c[i * sc] ? x : y;
+        }
     }
 }
 

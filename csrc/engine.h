@@ -15,7 +15,7 @@
  *   - ndim is at most ENG_MAX_NDIM (64, as numpy).  ndim == 0 is one element.
  *     Any dimension may be 0, in which case nothing is read or written.
  *   - Outputs are contiguous row-major unless stated, and are WRITTEN, never
- *     accumulated into, unless stated (eng_scatter_add_rows_*, beta in matmul).
+ *     accumulated into, unless stated (eng_scatter_add_*, beta in matmul).
  *   - Outputs must not overlap inputs unless stated (elementwise kernels with
  *     contiguous operands may work in place: y == x is fine).
  *   - NaN and inf propagate as IEEE arithmetic does (no fast-math).
@@ -37,7 +37,8 @@ extern "C" {
 /* CFFI_BEGIN */
 
 /* ---------------------------------------------------------------- unary --
- * Elementwise op codes for eng_unary_* / eng_unary_backward_*.
+ * Elementwise op codes for eng_unary_*.  Forward only: every derivative is
+ * written once, in Python (engine/ops), from these forward kernels.
  *   NEG        y = -x
  *   EXP        y = exp(x)
  *   LOG        y = log(x)
@@ -52,37 +53,19 @@ extern "C" {
  *              where C's pow gives +inf, 0 and +0); -1, 2, 3, -2 are 1/x, x*x, x*x*x,
  *              1/(x*x); any other alpha is C's pow
  *   ABS        y = |x|
+ *   SIGN       y = (x > 0) - (x < 0): -1, 0 or 1; +0 at +-0 and at NaN (PyTorch's sign)
  */
 enum {
     ENG_NEG = 0, ENG_EXP = 1, ENG_LOG = 2, ENG_SIGMOID = 3, ENG_TANH = 4,
-    ENG_RELU = 5, ENG_LEAKY_RELU = 6, ENG_ELU = 7, ENG_POW = 8, ENG_ABS = 9
+    ENG_RELU = 5, ENG_LEAKY_RELU = 6, ENG_ELU = 7, ENG_POW = 8, ENG_ABS = 9,
+    ENG_SIGN = 10
 };
 
 /* for i in [0, n): y[i] = f_op(x[i]; alpha).  x, y contiguous; y may == x.
- * alpha is used by LEAKY_RELU (slope), ELU (alpha) and POW (exponent). */
+ * alpha is used by LEAKY_RELU (slope), ELU (alpha) and POW (exponent).
+ * An unknown op writes nothing (the caller only passes these codes). */
 void eng_unary_f32(int op, int64_t n, const float *x, float *y, float alpha);
 void eng_unary_f64(int op, int64_t n, const double *x, double *y, double alpha);
-
-/* for i in [0, n): gx[i] = gy[i] * f_op'(x[i]); all contiguous, gx may == gy.
- * x is the forward input, y = f_op(x) the forward output; which one is read:
- *   NEG        gx = -gy                              (neither)
- *   EXP        gx = gy * y                           (y)
- *   LOG        gx = gy / x                           (x)
- *   SIGMOID    gx = gy * y * (1 - y)                 (y)
- *   TANH       gx = gy * (1 - y*y)                   (y)
- *   RELU       gx = x <= 0 ? 0 : gy                  (x; relu'(0) = 0, NaN passes gy)
- *   LEAKY_RELU gx = x > 0 ? gy : alpha*gy            (x; NaN takes alpha*gy)
- *   ELU        gx = x <= 0 ? gy * (alpha*exp(x)) : gy   (x; NaN passes gy)
- *   POW        gx = alpha == 0 ? 0 : gy * (alpha * x**(alpha-1))  (x; ** as in POW)
- *   ABS        gx = gy * sign(x), sign(0) = sign(NaN) = 0   (x)
- * At NaN these follow PyTorch's definitions, whose tests are the ones written above
- * (PyTorch's vectorised elu loop tests x > 0 instead and gives NaN: it disagrees with
- * its own scalar loop, which handles the last few elements of a tensor).
- * A pointer that is not read may be NULL. */
-void eng_unary_backward_f32(int op, int64_t n, const float *x, const float *y,
-                            const float *gy, float *gx, float alpha);
-void eng_unary_backward_f64(int op, int64_t n, const double *x, const double *y,
-                            const double *gy, double *gx, double alpha);
 
 /* --------------------------------------------------------------- binary --
  *   ADD a+b, SUB a-b, MUL a*b, DIV a/b,
@@ -318,19 +301,28 @@ void eng_adam_f64(int64_t n, double *p, const double *g, double *m, double *v, d
                   double beta1, double beta2, double eps, double weight_decay, int64_t step);
 
 /* ------------------------------------------------------ gather / scatter --
- * src, dst are contiguous (rows, rowlen); idx[i] >= 0 and in range (checked
- * by the caller).
- *   gather:      for i in [0, nidx): dst[i, :] = src[idx[i], :]
- *   scatter_add: for i in [0, nidx): dst[idx[i], :] += src[i, :]
- *                (ACCUMULATES into dst; repeated indices add up, in order) */
-void eng_gather_rows_f32(int64_t nidx, int64_t rowlen, const int64_t *idx,
-                         const float *src, float *dst);
-void eng_gather_rows_f64(int64_t nidx, int64_t rowlen, const int64_t *idx,
-                         const double *src, double *dst);
-void eng_scatter_add_rows_f32(int64_t nidx, int64_t rowlen, const int64_t *idx,
-                              const float *src, float *dst);
-void eng_scatter_add_rows_f64(int64_t nidx, int64_t rowlen, const int64_t *idx,
-                              const double *src, double *dst);
+ * Along one axis of an N-d array, with the axis folded out of the strides: the
+ * caller gives the strides over the ITERATION shape `shape` (the index's shape)
+ * with 0 on the indexed axis, and the indexed array's stride along that axis
+ * separately (sax).  Every idx[I] is in [0, size of that axis) (checked by the
+ * caller).  Strides may be 0 (broadcast) or negative.
+ *
+ * gather (PyTorch's gather, numpy's take_along_axis):
+ *   for every I in shape:  out[flat(I)] = x[I] + idx[I] * sax
+ *   i.e. out[I] = x[I with I[axis] replaced by idx[I]]; out contiguous of shape.
+ * scatter_add (the backward of gather, and index_add of rows):
+ *   for every I in shape, in row-major order, one at a time:
+ *       out[I + idx[I] * sax] += src[I]
+ *   ACCUMULATES into out (strided by so); repeated indices add up, in order,
+ *   so the result has the same bits as a serial loop (numpy.add.at). */
+void eng_gather_f32(int ndim, const int64_t *shape, const float *x, const int64_t *sx, int64_t sax,
+                    const int64_t *idx, const int64_t *si, float *out);
+void eng_gather_f64(int ndim, const int64_t *shape, const double *x, const int64_t *sx, int64_t sax,
+                    const int64_t *idx, const int64_t *si, double *out);
+void eng_scatter_add_f32(int ndim, const int64_t *shape, const int64_t *idx, const int64_t *si,
+                         const float *src, const int64_t *ss, float *out, const int64_t *so, int64_t sax);
+void eng_scatter_add_f64(int ndim, const int64_t *shape, const int64_t *idx, const int64_t *si,
+                         const double *src, const int64_t *ss, double *out, const int64_t *so, int64_t sax);
 
 /* --------------------------------------------------------------- runtime --
  * eng_num_threads: threads the kernels will use (omp_get_max_threads(), or

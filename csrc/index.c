@@ -1,8 +1,7 @@
 /*
- * index.c -- row gather / scatter-add for integer indexing (embedding-style
- * lookups and their backward).
+ * index.c -- gather and scatter-add along one axis (picking each target's logit,
+ * embedding rows, and their backward; index_add of rows).
  */
-#include <string.h>
 #include "internal.h"
 
 #define ENG_DTYPE 32

@@ -51,6 +51,10 @@ typedef void (*eng_seg_fn)(void *ctx, int64_t n, const int64_t *off, int64_t out
 /* Calls fn over the whole iteration space, in parallel when it is large. */
 void eng_iter_run(const eng_iter *it, eng_seg_fn fn, void *ctx);
 
+/* The same on one thread, in row-major order (for kernels whose segments may write the
+ * same place: scatter-add). */
+void eng_iter_run_serial(const eng_iter *it, eng_seg_fn fn, void *ctx);
+
 /* Collapse one strided operand (used by the reductions): drops size-1 dims
  * and merges mergeable neighbours; returns the new ndim (0 for a single
  * element).  *size receives the element count. */

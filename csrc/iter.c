@@ -88,6 +88,13 @@ static void run_rows(const eng_iter *it, eng_seg_fn fn, void *ctx, int64_t r0, i
     }
 }
 
+void eng_iter_run_serial(const eng_iter *it, eng_seg_fn fn, void *ctx)
+{
+    if (it->size == 0)
+        return;
+    run_rows(it, fn, ctx, 0, it->size / it->shape[it->nd - 1]);
+}
+
 #define ENG_CHUNK ((int64_t)8192)
 
 static void run_chunk(const eng_iter *it, eng_seg_fn fn, void *ctx, int64_t c)

@@ -1,5 +1,5 @@
 /*
- * unary.c -- elementwise unary ops and their derivatives (contiguous).
+ * unary.c -- elementwise unary ops (contiguous, forward only: derivatives live in engine/ops).
  */
 #include <math.h>
 #include "internal.h"

@@ -8,20 +8,6 @@
 #define VEXP(v) exp(v)
 #endif
 
-/* x > 0 ? a : b, with a and b already evaluated (so the loop vectorises). */
-#define select_pos(xv, a, b) FN(select_pos_)((xv), (a), (b))
-static inline T FN(select_pos_)(T xv, T a, T b)
-{
-    return xv > 0 ? a : b;
-}
-
-/* x <= 0 ? a : b: the other way round for NaN (NaN <= 0 is false, so NaN takes b). */
-#define select_nonpos(xv, a, b) FN(select_nonpos_)((xv), (a), (b))
-static inline T FN(select_nonpos_)(T xv, T a, T b)
-{
-    return xv <= 0 ? a : b;
-}
-
 /* x ** a as PyTorch computes a tensor to a scalar power: a few exponents have their own
  * formula, chosen once per call (the loop stays branch-free), the rest use C's pow. */
 #ifndef ENG_POW_KINDS
@@ -89,50 +75,12 @@ void FN(eng_unary)(int op, int64_t n, const T *x, T *y, T alpha)
     case ENG_ELU:        UNARY_LOOP(v > 0 ? v : alpha * LM(expm1)(v))
     case ENG_POW:        FN(pow_loop)(n, x, y, alpha); break;
     case ENG_ABS:        UNARY_LOOP(LM(fabs)(v))
+    case ENG_SIGN:       UNARY_LOOP((T)((v > 0) - (v < 0)))   /* +0 at +-0 and NaN (as PyTorch) */
     default:             break;
     }
 }
 #undef UNARY_LOOP
 
-#define BACKWARD_LOOP(expr)                                                \
-    ENG_OMP(parallel for schedule(static) if(n > ENG_PAR_MIN_ELEMS))       \
-    for (int64_t i = 0; i < n; i++) {                                      \
-        gx[i] = (expr);                                                    \
-    }                                                                      \
-    break;
-
-void FN(eng_unary_backward)(int op, int64_t n, const T *x, const T *y, const T *gy,
-                            T *gx, T alpha)
-{
-    switch (op) {
-    case ENG_NEG:        BACKWARD_LOOP(-gy[i])
-    case ENG_EXP:        BACKWARD_LOOP(gy[i] * y[i])
-    case ENG_LOG:        BACKWARD_LOOP(gy[i] / x[i])
-    case ENG_SIGMOID:    BACKWARD_LOOP(gy[i] * (y[i] * (1 - y[i])))
-    case ENG_TANH:       BACKWARD_LOOP(gy[i] * (1 - y[i] * y[i]))
-    /* Both sides are loaded before the select: a load inside one arm of ?: is a
-     * conditional load, which keeps the loop from vectorising.  At x = NaN they pick
-     * the side PyTorch's definitions pick: relu and elu test x <= 0 (NaN passes gy),
-     * leaky_relu tests x > 0 (NaN takes alpha*gy). */
-    case ENG_RELU:       BACKWARD_LOOP(select_nonpos(x[i], (T)0, gy[i]))
-    case ENG_LEAKY_RELU: BACKWARD_LOOP(select_pos(x[i], gy[i], alpha * gy[i]))
-    /* alpha e^x from x, not y + alpha: that cancels to 0 once e^x < eps (x < -17 in float32) */
-    case ENG_ELU:        BACKWARD_LOOP(select_nonpos(x[i], gy[i] * (alpha * VEXP(x[i])), gy[i]))
-    case ENG_POW:
-        if (alpha == 0) {                   /* d/dx x**0 = 0 (as PyTorch) */
-            BACKWARD_LOOP((T)0)
-        }
-        {   /* gy * (a * x**(a-1)), PyTorch's order, with the same power as the forward */
-            const int kind = FN(pow_kind)(alpha - 1);
-            BACKWARD_LOOP(gy[i] * (alpha * FN(pow_of)(kind, x[i], alpha - 1)))
-        }
-    case ENG_ABS:        BACKWARD_LOOP(gy[i] * (T)((x[i] > 0) - (x[i] < 0)))
-    default:             break;
-    }
-}
-#undef BACKWARD_LOOP
 #undef VEXP
-#undef select_pos
-#undef select_nonpos
 
 #include "tmpl_end.h"

@@ -67,3 +67,95 @@ def test_fused_kernels_refuse_shapes_they_would_overrun():
         c.sgd_update(p, p.copy(), np.zeros(3, np.float32), 0.1, 0.9, 0.0, 0.0, False, False)
     with pytest.raises(engine.ShapeError, match=r"adam update: .* dtype float64 for a parameter of shape \(3, 4\)"):
         c.adam_update(p, p.copy(), np.zeros((3, 4)), np.zeros((3, 4), np.float32), 0.1, 0.9, 0.99, 1e-8, 0.0, 1)
+
+
+@needs_c
+def test_the_c_backend_is_on_the_contract_with_an_explicit_reference():
+    from engine.backends import get_backend
+    from engine.backends.base import Backend
+    from engine.backends.numpy_backend import NumpyBackend
+
+    c = get_backend("c")
+    assert isinstance(c, Backend) and not isinstance(c, NumpyBackend)
+    assert isinstance(c.reference, NumpyBackend)  # what C does not do, named where it is handed over
+    for gone in ("unary_backward", "index_backward"):  # derivatives live in engine/ops now
+        assert not hasattr(c, gone)
+
+
+def _spy(monkeypatch, backend, name: str) -> list:
+    """Record the calls of ``backend.name`` (still running it)."""
+    calls: list = []
+    method = getattr(backend, name)
+    monkeypatch.setattr(backend, name, lambda *args: calls.append(args) or method(*args))
+    return calls
+
+
+@needs_c
+def test_op_codes_cover_the_contract_and_a_name_without_one_falls_back(monkeypatch):
+    import numpy as np
+
+    from engine.backends import base, c_backend, get_backend
+
+    for names, table in (
+        (base.UNARY, c_backend._UNARY_CODE), (base.BINARY, c_backend._BINARY_CODE),
+        (base.COMPARE, c_backend._COMPARE_CODE), (base.ACTIVATIONS, c_backend._ACT_CODE),
+        (("squared", "abs"), c_backend._LOSS_CODE),
+    ):
+        assert set(table) == set(names) and len(set(table.values())) == len(table), table
+    c = get_backend("c")
+    x = np.array([[-1.5, 0.0, 2.0]], np.float32)
+    # with a code: C computes, the reference is not asked
+    calls = _spy(monkeypatch, c.reference, "unary")
+    assert c.unary("sign", x).tolist() == [[-1.0, 0.0, 1.0]] and not calls
+    # without: the reference answers, the same numbers
+    monkeypatch.delitem(c_backend._UNARY_CODE, "sign")
+    assert c.unary("sign", x).tolist() == [[-1.0, 0.0, 1.0]] and len(calls) == 1
+    monkeypatch.delitem(c_backend._BINARY_CODE, "maximum")
+    calls = _spy(monkeypatch, c.reference, "binary")
+    assert c.binary("maximum", x, 0.5).tolist() == [[0.5, 0.5, 2.0]] and len(calls) == 1
+    monkeypatch.delitem(c_backend._COMPARE_CODE, "lt")
+    calls = _spy(monkeypatch, c.reference, "compare")
+    assert c.compare("lt", x, 0.0).tolist() == [[True, False, False]] and len(calls) == 1
+    # a fused path without its activation or loss code: the composed default forward, no fused backward
+    w = np.ones((2, 3), np.float32)
+    want = np.tanh(x @ w.T)
+    monkeypatch.delitem(c_backend._ACT_CODE, "tanh")
+    np.testing.assert_allclose(c.linear_forward(x, w, None, "tanh"), want, rtol=1e-6)
+    assert c.linear_backward(x, w, want, np.ones_like(want), "tanh") is NotImplemented
+    monkeypatch.delitem(c_backend._LOSS_CODE, "abs")
+    diff, loss = c.difference_loss("abs", x, np.zeros_like(x), True)
+    assert float(loss) == np.float32(3.5 / 3)
+    assert c.difference_loss_backward("abs", diff, np.array(1.0, np.float32), True) is NotImplemented
+
+
+@needs_c
+def test_index_kernels_run_in_c_and_refuse_indices_out_of_range(monkeypatch):
+    # C writes at out + index * stride: an index outside the array would write outside it.
+    import numpy as np
+
+    from engine.backends import get_backend
+
+    c = get_backend("c")
+    x = np.arange(12, dtype=np.float64).reshape(3, 4)
+    reference_calls = {name: _spy(monkeypatch, c.reference, name) for name in ("gather", "scatter_add", "index_add")}
+    assert c.gather(x, 1, np.array([[3], [0], [1]])).tolist() == [[3.0], [4.0], [9.0]]
+    assert c.scatter_add((2, 4), 1, np.array([[3, 3]]), np.ones((1, 2))).tolist() == [[0, 0, 0, 2], [0, 0, 0, 0]]
+    assert c.index_add((3, 2), (np.array([2, 2]),), np.ones((2, 2))).tolist() == [[0, 0], [0, 0], [2, 2]]
+    assert reference_calls == {"gather": [], "scatter_add": [], "index_add": []}  # C did all three
+    c.index_add((3, 2), (np.array([2, 2]), np.array([1, 0])), np.ones(2))  # a key C does not take
+    assert len(reference_calls["index_add"]) == 1
+    bad = [
+        (lambda: c.gather(x, 1, np.array([[4]] * 3)), r"^gather: index 4 is out of bounds for a dimension of size 4"),
+        (lambda: c.gather(x, 0, np.array([[-1, 0, 0, 0]])), r"^gather: index -1 is out of bounds"),
+        (lambda: c.scatter_add((3, 4), 1, np.array([[5]]), np.ones((1, 1))), r"^scatter_add: index 5 is out of"),
+        (lambda: c.index_add((3, 4), (np.array([3]),), np.ones((1, 4))), r"^index: index 3 is out of bounds"),
+        (lambda: c.cross_entropy(x, np.array([0, 4, 1])), r"^cross_entropy: target 4 is out of bounds"),
+        (lambda: c.cross_entropy_backward(x, np.array([0, -2, 1]), 1.0), r"^cross_entropy backward: target -2"),
+    ]
+    for call, message in bad:
+        with pytest.raises(engine.EngineValueError, match=message):
+            call()
+    with pytest.raises(engine.ShapeError, match=r"^gather: index of shape \(2, 2\) does not fit input of shape"):
+        c.gather(x, 1, np.zeros((2, 2), np.int64))
+    with pytest.raises(engine.ShapeError, match=r"^scatter_add: index of shape \(4, 1\) does not fit output"):
+        c.scatter_add((3, 4), 1, np.zeros((4, 1), np.int64), np.ones((4, 1)))

@@ -6,7 +6,10 @@
 - Matmul with any zero-size dimension, softmax of a 0-d tensor, log_softmax and
   cross_entropy at huge logits.
 - Special values (NaN, +-inf, +-0, subnormals, the largest finite numbers) through every
-  primitive, on both devices, against PyTorch in float64 / float32.
+  primitive, on every device, against PyTorch in float64 / float32; elementwise derivatives
+  (written once, in engine/ops) through the Tensor API.
+- The c device's fused backward kernels read hostile memory as the ops' derivatives
+  (engine.ops.neural), run on the numpy reference, read a compact copy.
 - A fork()ed child after the multi-threaded kernels ran (the OpenMP pool does not survive fork).
 """
 
@@ -24,7 +27,9 @@ import pytest
 from tensor_helpers import DEVICES, FLOAT_DTYPES, HAS_TORCH, torch
 
 import engine
+import engine.nn.functional as F
 from engine.backends import get_backend
+from engine.ops import neural
 
 needs_c = pytest.mark.skipif("c" not in DEVICES, reason="the C library is not built")
 needs_torch = pytest.mark.skipif(not HAS_TORCH, reason="PyTorch is not installed (the oracle for these values)")
@@ -51,6 +56,32 @@ def assert_same(actual, expected, rtol: float = 0.0, atol: float = 0.0, signed_z
         bad = np.flatnonzero(~ok)[:6]
         pairs = ", ".join(f"[{i}] {a.flat[i]!r} vs {e.flat[i]!r}" for i in bad)
         raise AssertionError(f"{what}: {int((~ok).sum())} of {ok.size} differ: {pairs}")
+
+
+class OnHost:
+    """A device's backend called with numpy arrays and answering numpy arrays (``from_numpy`` and
+    ``to_numpy`` around every call), so one backend-level test runs on every device, the opaque
+    test backend included. Host arrays pass through as they are, strided views too."""
+
+    def __init__(self, device: str) -> None:
+        self.backend = get_backend(device)
+        self.name = device
+
+    def _in(self, a):
+        return self.backend.from_numpy(a) if isinstance(a, np.ndarray) else a
+
+    def _out(self, a):
+        if isinstance(a, tuple):
+            return tuple(self._out(v) for v in a)
+        return a if a is None or a is NotImplemented or isinstance(a, (int, float)) else self.backend.to_numpy(a)
+
+    def __getattr__(self, name: str):
+        method = getattr(self.backend, name)
+
+        def call(*args, **kwargs):
+            return self._out(method(*(self._in(a) for a in args), **kwargs))
+
+        return call
 
 
 # ---------------------------------------------------------------------------------------------
@@ -107,14 +138,26 @@ def test_hostile_views_are_what_they_claim():
     assert not views["read-only bytes"].flags.writeable and not views["misaligned read-only"].flags.writeable
 
 
+def fused(bk, name: str, *args):
+    """Backward fast path ``name`` as an op runs it: the backend's fused kernel, or, where the backend
+    has none (it answers NotImplemented: the numpy reference), the op's derivative from engine.ops."""
+    out = getattr(bk, name)(*args)
+    if out is NotImplemented:
+        assert bk.name != "c", f"the c device's fused {name} declined floats it should take"
+        out = getattr(neural, name)(bk, *args)
+    return out
+
+
 def _readers(dtype: str) -> dict:
-    """Every primitive that reads an array x, as ``name -> f(backend, x)`` (x of shape (3, 4));
-    the other operands are ordinary arrays, or misaligned int64 targets/indices."""
+    """Every primitive and fused kernel that reads an array x, as ``name -> f(backend, x)`` (x of
+    shape (3, 4)); the other operands are ordinary arrays, or misaligned int64 targets/indices."""
     rng = np.random.default_rng(1)
     other = rng.uniform(-2, 2, size=(3, 4)).astype(dtype)
     square = rng.uniform(-1, 1, size=(3, 3)).astype(dtype)
     target = _misaligned(np.array([0, 3, 1], np.int64))
     rows = _misaligned(np.array([2, 0, 2], np.int64))
+    picks = _misaligned(np.array([[3, 0], [1, 1], [2, 3]], np.int64))
+    spots = _misaligned(np.array([[4, 0, 4, 1], [2, 2, 3, 0], [1, 0, 0, 4]], np.int64))
     scale = _misaligned(np.array(0.5, dtype))
     flip = "float64" if dtype == "float32" else "float32"
     readers = {
@@ -127,18 +170,20 @@ def _readers(dtype: str) -> dict:
         "matmul w^T @ x": lambda b, x: b.matmul(other.T, x),
         "matmul x @ x^T (flag)": lambda b, x: b.matmul(x, x, transpose_b=True),
         "cross_entropy": lambda b, x: b.cross_entropy(x, target),
-        "cross_entropy backward": lambda b, x: b.cross_entropy_backward(x, target, x[:, 0]),
+        "cross_entropy backward": lambda b, x: fused(b, "cross_entropy_backward", x, target, x[:, 0]),
         "mse": lambda b, x: b.difference_loss("squared", x, other, True),
         "l1": lambda b, x: b.difference_loss("abs", other, x, False),
-        "mse backward": lambda b, x: b.difference_loss_backward("squared", x, scale, True),
+        "mse backward": lambda b, x: fused(b, "difference_loss_backward", "squared", x, scale, True),
+        "l1 backward": lambda b, x: fused(b, "difference_loss_backward", "abs", x, scale, False),
         "linear x": lambda b, x: b.linear_forward(x, other, None, "relu"),
         "linear w, bias": lambda b, x: b.linear_forward(other, x, x[:, 0], "tanh"),
-        "linear backward": lambda b, x: b.linear_backward(x, other, square, square, "sigmoid"),
-        "index backward": lambda b, x: b.index_backward(x, (4, 4), (rows,)),
+        "linear backward": lambda b, x: fused(b, "linear_backward", x, other, square, square, "sigmoid"),
+        "index_add of rows": lambda b, x: b.index_add((4, 4), (rows,), x),
+        "gather": lambda b, x: b.gather(x, 1, picks),
+        "scatter_add": lambda b, x: b.scatter_add((3, 5), 1, spots, x),
     }
-    for op in ("neg", "exp", "log", "tanh", "relu", "sigmoid", "elu", "pow", "abs"):
+    for op in ("neg", "exp", "log", "tanh", "relu", "sigmoid", "elu", "pow", "abs", "sign"):
         readers[op] = lambda b, x, op=op: b.unary(op, x, 1.5)
-        readers[f"{op} backward"] = lambda b, x, op=op: b.unary_backward(op, x, x, x, 1.5)
     for op in ("add", "sub", "mul", "div", "maximum", "pow"):
         readers[f"{op} x x"] = lambda b, x, op=op: b.binary(op, x, x)
         readers[f"{op} x 1.5"] = lambda b, x, op=op: b.binary(op, x, 1.5)
@@ -150,7 +195,8 @@ def _readers(dtype: str) -> dict:
         readers[f"{kind} {axis}"] = lambda b, x, axis=axis, kind=kind: getattr(b, kind)(x, axis)
     for log in (False, True):
         readers[f"softmax log={log}"] = lambda b, x, log=log: b.softmax(x, 1, log)
-        readers[f"softmax backward log={log}"] = lambda b, x, log=log: b.softmax_backward(x, x, 0, log)
+        readers[f"softmax axis 0 log={log}"] = lambda b, x, log=log: b.softmax(x, 0, log)
+        readers[f"softmax backward log={log}"] = lambda b, x, log=log: fused(b, "softmax_backward", x, x, 0, log)
     return readers
 
 
@@ -322,8 +368,14 @@ def test_backend_matmul_refuses_batches_that_do_not_broadcast():
     c = get_backend("c")
     with pytest.raises(engine.ShapeError, match=r"^matmul: batch dimensions \(2,\) and \(3,\)"):
         c.matmul(np.ones((2, 3, 4)), np.ones((3, 4, 5)))
-    with pytest.raises(engine.ShapeError, match=r"^matmul: both operands need at least 1 dimension"):
-        c.matmul(np.ones(()), np.ones((3,)))
+    # The contract's operands are at least 2-d (the op makes a vector a row or a column first).
+    for a, b in (((), (3,)), ((3,), (3, 2)), ((2, 3), (3,))):
+        with pytest.raises(engine.ShapeError, match=r"^matmul: both operands need at least 2 dimensions"):
+            c.matmul(np.ones(a), np.ones(b))
+    for flags in ((False, False), (True, False), (False, True)):  # the compact 2-D path and the general one
+        for a in (np.ones((2, 3)), np.ones((4, 2, 3))):
+            with pytest.raises(engine.ShapeError, match=r"^matmul: inner sizes differ"):
+                c.matmul(a, np.ones((4, 5)), *flags)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -359,9 +411,10 @@ def test_backend_softmax_axes_and_empty_dims():
             got, want = c.softmax(x, axis, log), ref.softmax(x, axis, log)
             assert got.shape == want.shape == shape
             assert_same(got, want, rtol=1e-15)
-            assert_same(c.softmax_backward(got, x, axis, log), ref.softmax_backward(want, x, axis, log), rtol=1e-15)
+            assert_same(c.softmax_backward(got, x, axis, log), fused(ref, "softmax_backward", want, x, axis, log),
+                        rtol=1e-15)
     for shape, axis in (((), 1), ((3,), 1), ((3,), -2), ((2, 3), 2)):
-        with pytest.raises(engine.EngineValueError, match=r"^(log_)?softmax: dim -?\d is out of range for shape"):
+        with pytest.raises(engine.EngineValueError, match=r"^(log_)?softmax: dim -?\d is out of range for a \d-d"):
             c.softmax(np.ones(shape), axis)
 
 
@@ -382,7 +435,7 @@ def _logit_rows(dtype: str) -> np.ndarray:
 def test_softmax_family_at_huge_and_infinite_logits_matches_torch(device, dtype):
     # c computed x - (max + log sum): 0.0 instead of -log 2 for float64 [1e16, 1e16], 16% off at 1e7.
     # The reference is PyTorch in float64, rounded to the dtype (x - max overflows float32 at 3e38).
-    bk = get_backend(device)
+    bk = OnHost(device)
     x = _logit_rows(dtype)
     g = np.random.default_rng(4).uniform(-1, 1, size=x.shape).astype(dtype)
     tx = torch.tensor(x.astype(np.float64), requires_grad=True)
@@ -393,13 +446,13 @@ def test_softmax_family_at_huge_and_infinite_logits_matches_torch(device, dtype)
         y = bk.softmax(x, 1, log)
         name = "log_softmax" if log else "softmax"
         assert_same(y, ty.detach().numpy().astype(dtype), signed_zeros=False, **tol, what=f"{name} {device} {dtype}")
-        gx = bk.softmax_backward(y, g, 1, log)
+        gx = fused(bk, "softmax_backward", y, g, 1, log)
         assert_same(gx, tg.numpy().astype(dtype), signed_zeros=False, **tol, what=f"{name} backward {device} {dtype}")
     target = np.arange(x.shape[0]) % 3
     tl = torch.nn.functional.cross_entropy(tx, torch.tensor(target), reduction="none")
     gl = np.linspace(0.5, 2.0, x.shape[0]).astype(dtype)
     (tgl,) = torch.autograd.grad(tl, tx, torch.tensor(gl, dtype=torch.float64))
-    loss, glog = bk.cross_entropy(x, target), bk.cross_entropy_backward(x, target, gl)
+    loss, glog = bk.cross_entropy(x, target), fused(bk, "cross_entropy_backward", x, target, gl)
     what = f"cross_entropy {device} {dtype}"
     assert_same(loss, tl.detach().numpy().astype(dtype), signed_zeros=False, **tol, what=what)
     assert_same(glog, tgl.numpy().astype(dtype), signed_zeros=False, **tol, what=f"backward of {what}")
@@ -433,9 +486,23 @@ _TORCH_UNARY = {
     "elu": lambda t, a: torch.nn.functional.elu(t, a),
     "pow": lambda t, a: t**a,
     "abs": lambda t, a: t.abs(),
+    "sign": lambda t, a: t.sign(),
+}
+# The same through the engine's Tensor API (its derivatives are engine/ops', written once).
+_ENGINE_UNARY = {
+    "neg": lambda t, a: -t,
+    "exp": lambda t, a: t.exp(),
+    "log": lambda t, a: t.log(),
+    "sigmoid": lambda t, a: t.sigmoid(),
+    "tanh": lambda t, a: t.tanh(),
+    "relu": lambda t, a: t.relu(),
+    "leaky_relu": lambda t, a: F.leaky_relu(t, a),
+    "elu": lambda t, a: F.elu(t, a),
+    "pow": lambda t, a: t**a,
+    "abs": lambda t, a: t.abs(),
 }
 _UNARY_CASES = [("neg", 0.0), ("exp", 0.0), ("log", 0.0), ("sigmoid", 0.0), ("tanh", 0.0), ("relu", 0.0),
-                ("leaky_relu", 0.01), ("elu", 1.0), ("elu", 0.5), ("abs", 0.0)]
+                ("leaky_relu", 0.01), ("elu", 1.0), ("elu", 0.5), ("abs", 0.0), ("sign", 0.0)]
 _UNARY_CASES += [("pow", a) for a in (0.5, -0.5, 1.5, -1.5, 2.5, 2.0, 3.0, -1.0, -2.0, 1.0, 0.0)]
 
 
@@ -454,23 +521,35 @@ def _tolerances(dtype: str) -> dict:
 def test_unary_special_values_match_torch(device, dtype, op, alpha):
     # c: sqrt(-inf) = (-inf)**0.5 gave +inf and (-inf)**-0.5 gave 0 (torch: NaN); relu's
     # gradient at NaN was 0 (torch passes g); elu's slope far left was 0 (y + alpha cancelled).
-    bk = get_backend(device)
+    # Forward at the backend (the primitive), the gradient through Tensors (the op's derivative).
+    bk = OnHost(device)
     x = special_values(dtype)
     gy = np.linspace(-2, 2, x.size).astype(dtype)
     t = torch.tensor(x, requires_grad=True)
     ty = _TORCH_UNARY[op](t, alpha)
-    ty.backward(torch.tensor(gy))
-    y = bk.unary(op, x, alpha)
-    gx = bk.unary_backward(op, x, y, gy, alpha)
     what = f"{op}({alpha}) {device} {dtype}"
+    y = bk.unary(op, x, alpha)
+    assert y.dtype == x.dtype, what
     assert_same(y, ty.detach().numpy(), **_tolerances(dtype), what=what)
+    if op not in _ENGINE_UNARY:
+        return  # sign: no Tensor method (abs's and L1's derivatives use it, checked there)
+    if (op, alpha) == ("pow", 2.0):
+        # The tensor layer computes x ** 2 as x * x (exact, one primitive), so its gradient is g x + g x,
+        # where torch's pow takes g (2 x): they differ where 2 x overflows and g x + g x does not.
+        t = torch.tensor(x, requires_grad=True)
+        ty = t * t
+    ty.backward(torch.tensor(gy))
+    e = engine.tensor(x, device=device, requires_grad=True)
+    _ENGINE_UNARY[op](e, alpha).backward(engine.tensor(gy, device=device))
+    assert_same(_ENGINE_UNARY[op](e, alpha).detach().numpy(), ty.detach().numpy(), **_tolerances(dtype),
+                what=f"tensor {what}")
     want_g = t.grad.numpy()
     if op == "elu":
         # At NaN PyTorch's scalar loop (x <= 0 ? ... : g) passes g, its vectorised loop (x > 0 ? g : ...)
-        # gives NaN; both backends follow the scalar definition, as relu does.
+        # gives NaN; the engine follows the scalar definition, as relu does.
         want_g = np.where(np.isnan(x), gy, want_g)
-    # gradients compare without the sign of zero (numpy's g * mask gives -0 where torch writes 0)
-    assert_same(gx, want_g, signed_zeros=False, **_tolerances(dtype), what=f"backward of {what}")
+    # gradients compare without the sign of zero (g * mask gives -0 where torch writes 0)
+    assert_same(e.grad.numpy(), want_g, signed_zeros=False, **_tolerances(dtype), what=f"backward of {what}")
 
 
 @needs_torch
@@ -501,7 +580,7 @@ def test_binary_special_values_match_torch(device, dtype, op):
     # Every pair of special values, as two arrays, as array op one number, and with the
     # second operand broadcast (numpy's power took sqrt for a repeated 0.5: NaN at -inf where
     # torch's tensor ** tensor gives +inf).
-    bk = get_backend(device)
+    bk = OnHost(device)
     v = special_values(dtype, repeat=1)
     a, b = (np.array(p, dtype=dtype) for p in zip(*itertools.product(v, v)))
     want = _TORCH_BINARY[op](torch.tensor(a), torch.tensor(b)).numpy()
@@ -521,7 +600,7 @@ def test_binary_special_values_match_torch(device, dtype, op):
 @pytest.mark.parametrize("dtype", FLOAT_DTYPES)
 @pytest.mark.parametrize("device", DEVICES)
 def test_compare_and_where_special_values_match_torch(device, dtype):
-    bk = get_backend(device)
+    bk = OnHost(device)
     v = special_values(dtype, repeat=1)
     a, b = (np.array(p, dtype=dtype) for p in zip(*itertools.product(v, v)))
     ta, tb = torch.tensor(a), torch.tensor(b)
@@ -538,7 +617,7 @@ def test_compare_and_where_special_values_match_torch(device, dtype):
 @pytest.mark.parametrize("device", DEVICES)
 def test_reductions_of_special_values_match_torch(device, dtype):
     # max/min: NaN wins and the index is that of the first NaN; ties give the first index.
-    bk = get_backend(device)
+    bk = OnHost(device)
     fi = np.finfo(dtype)
     pool = np.array([math.nan, math.inf, -math.inf, 0.0, -0.0, fi.smallest_subnormal, -fi.smallest_subnormal,
                      1.0, -1.0, fi.max], dtype=dtype)

@@ -17,8 +17,10 @@ backend against the numpy backend.
 Conventions that hold for every method:
 
 * Inputs may be any layout the backend made (views included: strided, transposed, expanded
-  with stride 0, sliced with negative steps). Outputs are new, compact (C-order) arrays unless
-  the method says it returns a *view*, which shares the input's memory.
+  with stride 0, sliced with negative steps). Outputs are new arrays that own their memory
+  unless the method says it returns a *view*, which shares the input's memory. A compiled
+  backend makes them compact (C order); the numpy reference may keep an input's memory order,
+  as numpy and PyTorch do, so code above this line asks ``is_contiguous`` before assuming.
 * ``dtype`` arguments are numpy dtypes. Two array operands of one call share a dtype (the
   tensor layer promotes first); a Python number operand takes the array's dtype.
 * Shapes broadcast as in numpy where a method says so. A 0-d array is one element.
@@ -163,7 +165,8 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def gather(self, x: Array, axis: int, index: Array) -> Array:
         """``out[p] = x[p with p[axis] replaced by index[p]]`` for an int64 device array ``index``
-        with x's ndim (PyTorch's ``gather``): picks one entry per row, e.g. each target's logit."""
+        with x's ndim and entries in [0, x.shape[axis]) (PyTorch's ``gather``; the tensor layer
+        checks the range): picks one entry per row, e.g. each target's logit."""
 
     @abc.abstractmethod
     def scatter_add(self, shape: tuple, axis: int, index: Array, src: Array) -> Array:

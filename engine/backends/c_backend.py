@@ -1,19 +1,23 @@
-"""The ``c`` device: our C library (csrc/, compiled by setup.py through cffi) runs every primitive.
+"""The ``c`` device: our C library (csrc/, compiled by setup.py through cffi) computes the primitives.
 
-numpy stays the storage and allocator: arrays are ``numpy.ndarray``, and this class
-inherits the pure data-movement primitives (views, reshape, indexing by slices,
-concatenation) from the numpy backend. Everything that computes calls C.
+Arrays are ``numpy.ndarray`` in host memory, so storage, views and indexing come from
+``host.HostArrays`` (shared with the numpy device). Every primitive that computes on float32 or
+float64 calls C; what C does not do (integer and bool arrays, an op name without a C code)
+is handed to ``self.reference``, a ``NumpyBackend``, so what falls back is visible at the call.
+The fused fast paths of ``base.Backend`` that the MLP runs hot are overridden with C kernels;
+where one does not apply, a forward fast path uses the base class's default (composed from the
+primitives, so still on C) and a backward one answers NotImplemented (the op then runs its own
+derivative, from the primitives).
 
-The C side trusts its inputs completely, so every check happens here, before the call:
-dtype (float32 or float64, the same for all operands: cffi does not check), shapes and
-strides taken from the arrays themselves, contiguity where a kernel needs it, and
-integer targets/indices range-checked. Any numpy array may arrive (``Tensor.data = array``,
-``numpy.frombuffer``, a field of a structured array), so the memory itself is checked too:
-an input whose address or strides are not whole multiples of its item size (a misaligned
-buffer, a field view with a 6-byte stride) is copied to a compact array first, and an array
-the C code writes into (fill, the optimizer updates) must be writable, else EngineValueError.
-Integer and bool tensors (counting, masks) are not what the kernels are for; their few
-elementwise ops fall back to the numpy reference.
+Each method does three things: **check** (dtypes, shapes, index ranges, the memory itself),
+**plan** (``layout``: strides, broadcasting, reduce plans, GEMM leading dimensions, all pure
+Python), **call C**. The C side trusts its inputs completely, so nothing reaches it unchecked:
+cffi does not check dtypes; any numpy array may arrive (``Tensor.data = array``,
+``numpy.frombuffer``, a field of a structured array), so an input whose address or strides are
+not whole multiples of its item size (a misaligned buffer, a field view with a 6-byte stride)
+is copied to a compact array first, and an array the C code writes into (fill, the optimizer
+updates) must be writable, else EngineValueError. Op codes come from the header's enums
+(engine.h), never from the order of a Python tuple.
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ import warnings
 
 import numpy as np
 
+from engine.backends import layout
+from engine.backends.base import Backend
+from engine.backends.host import HostArrays
 from engine.backends.numpy_backend import NumpyBackend
 from engine.errors import DTypeError, EngineValueError, ShapeError
 
@@ -33,14 +40,18 @@ except ImportError as exc:  # pragma: no cover - depends on the build
         "install a C compiler and reinstall with `pip install -e .`, or use device='numpy'"
     ) from exc
 
+# dtype -> (kernel suffix, pointer type, array type for ffi.from_buffer)
 _FLOATS = {
     np.dtype(np.float32): ("f32", "float *", "float[]"),
     np.dtype(np.float64): ("f64", "double *", "double[]"),
 }
-# Op codes come from the header's enums (engine.h), never from the order of a Python tuple.
+_INT64 = np.dtype(np.int64)
+
+# Op names -> the header's codes. A name missing here has no C kernel and goes to the reference.
 _UNARY_CODE = {
     "neg": lib.ENG_NEG, "exp": lib.ENG_EXP, "log": lib.ENG_LOG, "sigmoid": lib.ENG_SIGMOID, "tanh": lib.ENG_TANH,
-    "relu": lib.ENG_RELU, "leaky_relu": lib.ENG_LEAKY_RELU, "elu": lib.ENG_ELU, "pow": lib.ENG_POW, "abs": lib.ENG_ABS,
+    "relu": lib.ENG_RELU, "leaky_relu": lib.ENG_LEAKY_RELU, "elu": lib.ENG_ELU, "pow": lib.ENG_POW,
+    "abs": lib.ENG_ABS, "sign": lib.ENG_SIGN,
 }
 _BINARY_CODE = {
     "add": lib.ENG_ADD, "sub": lib.ENG_SUB, "mul": lib.ENG_MUL, "div": lib.ENG_DIV,
@@ -50,8 +61,8 @@ _COMPARE_CODE = {
     "lt": lib.ENG_LT, "le": lib.ENG_LE, "gt": lib.ENG_GT, "ge": lib.ENG_GE, "eq": lib.ENG_EQ, "ne": lib.ENG_NE,
 }
 _ACT_CODE = {None: lib.ENG_ACT_NONE, "relu": lib.ENG_ACT_RELU, "sigmoid": lib.ENG_ACT_SIGMOID, "tanh": lib.ENG_ACT_TANH}
+_LOSS_CODE = {"squared": lib.ENG_LOSS_SQUARED, "abs": lib.ENG_LOSS_ABS}
 _NULL = ffi.NULL
-
 
 _KERNELS: dict = {}
 
@@ -65,43 +76,88 @@ def _kernel(name: str, dtype: np.dtype):
     return fn
 
 
+# The hot paths index these directly rather than through _kernel.
+_MATMUL = {dt: _kernel("matmul", dt) for dt in _FLOATS}
+_BINARY = {dt: _kernel("binary", dt) for dt in _FLOATS}
+_LINEAR_FORWARD = {dt: _kernel("linear_forward", dt) for dt in _FLOATS}
+_LINEAR_BACKWARD = {dt: _kernel("linear_backward", dt) for dt in _FLOATS}
+_SGD = {dt: _kernel("sgd", dt) for dt in _FLOATS}
+
+# Stride arrays for the flat fast path: one contiguous run, or one repeated element.
+_UNIT_STRIDE = ffi.new("int64_t[1]", [1])
+_ZERO_STRIDE = ffi.new("int64_t[1]", [0])
+
+
+# ---- check: what C may be handed -----------------------------------------------------------------------
+
+
 def _ptr(array: np.ndarray):
-    """A typed pointer to the first logical element (strided arrays too)."""
+    """A typed pointer to the first logical element of a float array (strided arrays too: C
+    then walks it by element strides). The caller keeps ``array`` alive during the call."""
     if array.flags.c_contiguous:
-        # from_buffer is the fast path (keyword arguments would triple its cost), and the
-        # pointer keeps the array alive while in use. Read-only arrays are accepted.
+        # from_buffer is the fast path (keyword arguments would triple its cost). Read-only arrays are accepted.
         return ffi.from_buffer(_FLOATS[array.dtype][2], array)
     return ffi.cast(_FLOATS[array.dtype][1], array.ctypes.data)
 
 
 def _cptr(array: np.ndarray, ctype: str):
-    if array.flags.c_contiguous:
-        return ffi.cast(ctype, ffi.from_buffer(array))
+    """A ``ctype`` pointer to the first logical element of an int64 or bool array."""
     return ffi.cast(ctype, array.ctypes.data)
 
 
-# Where (as on x86-64 and arm64) a float is aligned to its own size, numpy's ``aligned`` flag
-# also says that every stride is a whole number of items.
-_ALIGNED_TO_SIZE = all(dtype.alignment == dtype.itemsize for dtype in _FLOATS)
+def _ints(values) -> object:
+    """A C array of int64 (shapes, strides); never empty, so 0-d calls get a valid pointer."""
+    return ffi.new("int64_t[]", list(values) or [0])
 
 
-def _addressable(array: np.ndarray) -> bool:
-    """Whether C can walk ``array`` by element strides: its first element is aligned and every
-    stride (of an axis longer than 1) is a whole number of items."""
-    if not array.flags.aligned:
-        return False
-    if _ALIGNED_TO_SIZE:
-        return True
-    item = array.itemsize
-    return all(s % item == 0 for n, s in zip(array.shape, array.strides) if n > 1)
+def _is_float(*arrays) -> bool:
+    for a in arrays:
+        if a.__class__ is not np.ndarray or a.dtype not in _FLOATS:
+            return False
+    return True
 
 
-def _readable(array):
-    """``array`` itself when C can read it in place, else a compact, aligned copy (numpy
-    copies any layout). Non-arrays pass through for the caller to reject."""
-    if array.__class__ is np.ndarray and not _addressable(array):
-        return np.array(array, order="C")
-    return array
+def _compact(x: np.ndarray) -> np.ndarray:
+    """``x`` when it is compact and aligned (what the contiguous kernels index by), else a
+    compact copy (numpy copies any layout, misaligned and odd strides included). Also applied to
+    what the numpy reference answers: numpy gives a transposed input's result the same layout,
+    and the contract promises compact outputs."""
+    flags = x.flags
+    if flags.c_contiguous and flags.aligned:
+        return x
+    return np.array(x, order="C")
+
+
+def _compact_pair(pair: tuple) -> tuple:
+    """(values, indices) from the reference, compact (numpy keeps an input's layout in its results)."""
+    values, index = pair
+    return _compact(values), (None if index is None else _compact(index))
+
+
+def _addressed(x: np.ndarray):
+    """(x, its element strides) when C can walk ``x`` in place: its first element aligned and
+    every stride a whole number of items; else (a compact copy, its strides)."""
+    if x.flags.aligned:
+        strides = layout.element_strides(x.shape, x.strides, x.itemsize)
+        if strides is not None:
+            return x, strides
+    x = np.array(x, order="C")
+    return x, layout.compact_strides(x.shape)
+
+
+def _index_array(op: str, index, limit: int, what: str = "index") -> np.ndarray:
+    """``index`` as an aligned int64 array whose every entry is in [0, limit): C reads
+    ``data[index * stride]``, so an entry outside would read or write outside the array."""
+    if index.__class__ is not np.ndarray or index.dtype.kind not in "iu":
+        raise DTypeError(f"{op}: the {what} must be an integer array, got {getattr(index, 'dtype', type(index))}")
+    if index.dtype != _INT64 or not index.flags.aligned:
+        index = np.array(index, dtype=np.int64, order="C")
+    if index.size:
+        low, high = int(index.min()), int(index.max())
+        if low < 0 or high >= limit:
+            bad = low if low < 0 else high
+            raise EngineValueError(f"{op}: {what} {bad} is out of bounds for a dimension of size {limit}")
+    return index
 
 
 def _check_writable(op: str, what: str, array) -> None:
@@ -112,57 +168,6 @@ def _check_writable(op: str, what: str, array) -> None:
             f"{op}: the {what}'s storage (shape {array.shape}, {array.dtype}) is read-only memory, "
             "so it cannot be updated in place; give it a writable copy (numpy.array(a) or tensor.clone())"
         )
-
-
-def _shape_arg(shape) -> object:
-    return ffi.new("int64_t[]", list(shape) or [1])
-
-
-def _strides_arg(array: np.ndarray, shape: tuple) -> object:
-    """Element strides of ``array`` broadcast to ``shape`` (0 where it is broadcast)."""
-    nd, lead = len(shape), len(shape) - array.ndim
-    strides = [0] * nd
-    item = array.itemsize
-    for i in range(array.ndim):
-        if array.shape[i] != 1:
-            strides[lead + i] = array.strides[i] // item
-    return ffi.new("int64_t[]", strides or [0])
-
-
-_MATMUL = {np.dtype(np.float32): lib.eng_matmul_f32, np.dtype(np.float64): lib.eng_matmul_f64}
-_BINARY = {np.dtype(np.float32): lib.eng_binary_f32, np.dtype(np.float64): lib.eng_binary_f64}
-_LINEAR_FORWARD = {np.dtype(np.float32): lib.eng_linear_forward_f32, np.dtype(np.float64): lib.eng_linear_forward_f64}
-_LINEAR_BACKWARD = {
-    np.dtype(np.float32): lib.eng_linear_backward_f32,
-    np.dtype(np.float64): lib.eng_linear_backward_f64,
-}
-_LOSS_CODE = {"squared": lib.ENG_LOSS_SQUARED, "abs": lib.ENG_LOSS_ABS}
-_SGD = {np.dtype(np.float32): lib.eng_sgd_f32, np.dtype(np.float64): lib.eng_sgd_f64}
-
-# Stride arrays for the flat fast path: one contiguous run, or one repeated element.
-_UNIT_STRIDE = ffi.new("int64_t[1]", [1])
-_ZERO_STRIDE = ffi.new("int64_t[1]", [0])
-
-
-def _flat_layout(a: np.ndarray, b: np.ndarray):
-    """(output shape, a's stride, b's stride) when both operands can be walked as one flat
-    run (same shape and compact, or one of them a single element); None otherwise."""
-    if a.shape == b.shape:
-        if a.flags.c_contiguous and b.flags.c_contiguous:
-            return a.shape, _UNIT_STRIDE, _UNIT_STRIDE
-        return None
-    if b.size == 1 and b.ndim <= a.ndim and a.flags.c_contiguous:
-        return a.shape, _UNIT_STRIDE, _ZERO_STRIDE
-    if a.size == 1 and a.ndim <= b.ndim and b.flags.c_contiguous:
-        return b.shape, _ZERO_STRIDE, _UNIT_STRIDE
-    return None
-
-
-def _is_float(*arrays) -> bool:
-    for a in arrays:
-        if a.__class__ is not np.ndarray or a.dtype not in _FLOATS:
-            return False
-    return True
 
 
 def _check_linear(x, w, bias, y=None) -> None:
@@ -189,48 +194,60 @@ def _check_state(op: str, p, *state) -> None:
             )
 
 
-class CBackend(NumpyBackend):
-    """The primitive set, computed by the C library."""
+def _operands(op: str, a, b):
+    """(a, b) as two float arrays of one dtype, a Python number made a 0-d array of the other's
+    dtype (as the contract says); None when C does not take them (integers, bools, two numbers)."""
+    a_is, b_is = a.__class__ is np.ndarray, b.__class__ is np.ndarray
+    if a_is and b_is:
+        if a.dtype not in _FLOATS or b.dtype not in _FLOATS:
+            return None
+        if a.dtype != b.dtype:
+            raise DTypeError(f"{op}: operands have different dtypes ({a.dtype} and {b.dtype}); promote them first")
+        return a, b
+    if a_is and a.dtype in _FLOATS and _is_number(b):
+        return a, np.asarray(b, dtype=a.dtype)
+    if b_is and b.dtype in _FLOATS and _is_number(a):
+        return np.asarray(a, dtype=b.dtype), b
+    return None
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, (bool, np.bool_))
+
+
+class CBackend(HostArrays, Backend):
+    """The primitive set, computed by the C library (see ``base.Backend`` for each contract)."""
 
     name = "c"
 
     def __init__(self) -> None:
+        self.reference = NumpyBackend()  # integers, bools and anything without a C kernel
         self.build_info = ffi.string(lib.eng_build_info()).decode()
 
-    # ---- helpers ------------------------------------------------------------------------
-    def _operand(self, x, like: np.ndarray) -> np.ndarray:
-        """A Python or numpy scalar as a 0-d array of ``like``'s dtype; arrays pass through."""
-        if isinstance(x, np.ndarray):
-            if x.dtype != like.dtype and x.dtype in _FLOATS and like.dtype in _FLOATS:
-                raise DTypeError(f"c backend: operands have different dtypes ({x.dtype} and {like.dtype})")
-            return x
-        return np.asarray(x, dtype=like.dtype)
-
-    def contiguous(self, x: np.ndarray) -> np.ndarray:
-        """``x`` when it is compact and aligned (what the kernels index by), else a copy."""
-        flags = x.flags
-        if flags.c_contiguous and flags.aligned:
-            return x
-        return self.copy(x)
-
+    # ---- storage ------------------------------------------------------------------------------------
     def copy(self, x: np.ndarray) -> np.ndarray:
-        if not _is_float(x) or not _addressable(x):
-            return super().copy(x)  # numpy copies any layout (odd strides, misaligned)
+        """A compact copy; C walks any float layout it can address by element strides."""
+        if not _is_float(x) or not x.flags.aligned:
+            return self.reference.copy(x)
+        strides = layout.element_strides(x.shape, x.strides, x.itemsize)
+        if strides is None:
+            return self.reference.copy(x)  # numpy copies odd strides (a packed structured field)
         out = np.empty(x.shape, x.dtype)
         if x.size:
-            _kernel("copy", x.dtype)(x.ndim, _shape_arg(x.shape), _ptr(x), _strides_arg(x, x.shape), _ptr(out))
+            _kernel("copy", x.dtype)(x.ndim, _ints(x.shape), _ptr(x), _ints(strides), _ptr(out))
         return out
 
     def astype(self, x: np.ndarray, dtype) -> np.ndarray:
         dtype = np.dtype(dtype)
         if dtype == x.dtype:
             return self.copy(x)
-        if not (_is_float(x) and dtype in _FLOATS) or not _addressable(x):
-            return super().astype(x, dtype)
+        if not (_is_float(x) and dtype in _FLOATS):
+            return _compact(self.reference.astype(x, dtype))
+        x, strides = _addressed(x)
         out = np.empty(x.shape, dtype)
         if x.size:
-            fn = lib.eng_cast_f32_f64 if x.dtype == np.float32 else lib.eng_cast_f64_f32
-            fn(x.ndim, _shape_arg(x.shape), _ptr(x), _strides_arg(x, x.shape), _ptr(out))
+            cast = lib.eng_cast_f32_f64 if x.dtype == np.float32 else lib.eng_cast_f64_f32
+            cast(x.ndim, _ints(x.shape), _ptr(x), _ints(strides), _ptr(out))
         return out
 
     def fill(self, x: np.ndarray, value) -> None:
@@ -240,48 +257,22 @@ class CBackend(NumpyBackend):
         if _is_float(x) and flags.c_contiguous and flags.aligned:
             _kernel("fill", x.dtype)(x.size, _ptr(x), float(value))
         else:
-            super().fill(x, value)
+            self.reference.fill(x, value)  # numpy writes any layout in place
 
-    # ---- elementwise ---------------------------------------------------------------------
+    # ---- elementwise -------------------------------------------------------------------------------------
     def unary(self, op: str, x: np.ndarray, alpha: float = 0.0) -> np.ndarray:
-        if not _is_float(x) or op not in _UNARY_CODE:
-            return super().unary(op, x, alpha)
-        x = self.contiguous(x)
+        code = _UNARY_CODE.get(op)
+        if code is None or not _is_float(x):
+            return _compact(self.reference.unary(op, x, alpha))
+        x = _compact(x)
         out = np.empty(x.shape, x.dtype)
-        _kernel("unary", x.dtype)(_UNARY_CODE[op], x.size, _ptr(x), _ptr(out), float(alpha))
+        _kernel("unary", x.dtype)(code, x.size, _ptr(x), _ptr(out), float(alpha))
         return out
 
-    def unary_backward(self, op: str, x, y, gy, alpha: float = 0.0):
-        if not _is_float(x, y, gy):
-            return super().unary_backward(op, x, y, gy, alpha)
-        shape = x.shape
-        if y.shape != shape:
-            raise ShapeError(f"{op} backward: input shape {shape} and output shape {y.shape} differ")
-        if gy.shape != shape:
-            gy = self.expand(gy, shape)
-        x, y, gy = self.contiguous(x), self.contiguous(y), self.contiguous(gy)
-        if not (x.dtype == y.dtype == gy.dtype):
-            raise DTypeError(f"{op} backward: dtypes differ ({x.dtype}, {y.dtype}, {gy.dtype})")
-        out = np.empty(shape, x.dtype)
-        _kernel("unary_backward", x.dtype)(_UNARY_CODE[op], x.size, _ptr(x), _ptr(y), _ptr(gy), _ptr(out), float(alpha))
-        return out
-
-    def _broadcast(self, a: np.ndarray, b: np.ndarray) -> tuple:
-        """(out shape, ndim, C shape, a strides, b strides) for a two-operand kernel."""
-        flat = _flat_layout(a, b)
-        if flat is not None:
-            shape, sa, sb = flat
-            size = 1
-            for n in shape:
-                size *= n
-            return shape, 1, ffi.new("int64_t[1]", [size]), sa, sb
-        shape = np.broadcast_shapes(a.shape, b.shape)
-        return shape, len(shape), _shape_arg(shape), _strides_arg(a, shape), _strides_arg(b, shape)
-
-    def _flat_binary(self, op: str, a, b):
-        """The hot case of ``binary`` with the least Python: a compact float array and a
-        second operand that is either a compact array of the same shape and dtype or a
-        single number. Returns None when the general path is needed."""
+    def _flat_binary(self, code: int, a, b):
+        """The hot case of ``binary`` with the least Python: a compact float array and a second
+        operand that is either a compact array of the same shape and dtype or a single number.
+        Returns None when the general path is needed."""
         if a.__class__ is not np.ndarray:
             if b.__class__ is not np.ndarray:
                 return None
@@ -317,75 +308,64 @@ class CBackend(NumpyBackend):
             pa, po = ffi.from_buffer(array_type, a), ffi.from_buffer(array_type, out)
             shape = ffi.new("int64_t[1]", [n])
             if swapped:
-                _BINARY[dtype](_BINARY_CODE[op], 1, shape, pb, sb, pa, _UNIT_STRIDE, po)
+                _BINARY[dtype](code, 1, shape, pb, sb, pa, _UNIT_STRIDE, po)
             else:
-                _BINARY[dtype](_BINARY_CODE[op], 1, shape, pa, _UNIT_STRIDE, pb, sb, po)
+                _BINARY[dtype](code, 1, shape, pa, _UNIT_STRIDE, pb, sb, po)
         return out
 
     def binary(self, op: str, a, b) -> np.ndarray:
-        fast = self._flat_binary(op, a, b)
-        if fast is not None:
-            return fast
-        out = self._broadcasting("binary", _BINARY_CODE[op], a, b, None)
-        return super().binary(op, a, b) if out is None else out
+        code = _BINARY_CODE.get(op)
+        if code is None:
+            return _compact(self.reference.binary(op, a, b))
+        out = self._flat_binary(code, a, b)
+        if out is None:
+            out = self._broadcasting(op, "binary", code, a, b, None)
+        return _compact(self.reference.binary(op, a, b)) if out is None else out
 
     def compare(self, op: str, a, b) -> np.ndarray:
-        out = self._broadcasting("compare", _COMPARE_CODE[op], a, b, np.bool_)
-        return super().compare(op, a, b) if out is None else out
+        code = _COMPARE_CODE.get(op)
+        out = None if code is None else self._broadcasting(op, "compare", code, a, b, np.bool_)
+        return _compact(self.reference.compare(op, a, b)) if out is None else out
 
-    def _broadcasting(self, kernel: str, code: int, a, b, out_dtype):
+    def _broadcasting(self, op: str, kernel: str, code: int, a, b, out_dtype):
         """Run a two-operand broadcasting kernel (``binary`` or ``compare``); None when the
-        operands are not two floats of one dtype (the numpy reference handles those)."""
-        like = a if isinstance(a, np.ndarray) else b
-        a, b = self._operand(a, like), self._operand(b, like)
-        if not _is_float(a, b) or a.dtype != b.dtype:
+        operands are not floats of one dtype (the reference takes those)."""
+        pair = _operands(op, a, b)
+        if pair is None:
             return None
-        a, b = _readable(a), _readable(b)
-        shape, ndim, cshape, sa, sb = self._broadcast(a, b)
-        out = np.empty(shape, out_dtype or a.dtype)
+        (a, sa), (b, sb) = _addressed(pair[0]), _addressed(pair[1])
+        plan = layout.elementwise(op, (a.shape, sa), (b.shape, sb))
+        out = np.empty(plan.shape, out_dtype or a.dtype)
         if out.size:
             out_ptr = _cptr(out, "uint8_t *") if out_dtype is np.bool_ else _ptr(out)
-            _kernel(kernel, a.dtype)(code, ndim, cshape, _ptr(a), sa, _ptr(b), sb, out_ptr)
-        return out
-
-    def where(self, cond, a, b) -> np.ndarray:
-        like = a if isinstance(a, np.ndarray) else b
-        a, b = self._operand(a, like), self._operand(b, like)
-        cond = np.asarray(cond)
-        if not _is_float(a, b) or a.dtype != b.dtype or cond.dtype != np.bool_:
-            return super().where(cond, a, b)
-        a, b = _readable(a), _readable(b)
-        shape = np.broadcast_shapes(cond.shape, a.shape, b.shape)
-        out = np.empty(shape, a.dtype)
-        if out.size:
-            _kernel("where", a.dtype)(
-                len(shape),
-                _shape_arg(shape),
-                _cptr(cond, "uint8_t *"),
-                _strides_arg(cond, shape),
-                _ptr(a),
-                _strides_arg(a, shape),
-                _ptr(b),
-                _strides_arg(b, shape),
-                _ptr(out),
+            _kernel(kernel, a.dtype)(
+                code, len(plan.loop), _ints(plan.loop), _ptr(a), _ints(plan.strides[0]), _ptr(b),
+                _ints(plan.strides[1]), out_ptr,
             )
         return out
 
-    # ---- reductions ----------------------------------------------------------------------
-    def _reduce_layout(self, x: np.ndarray, axes: tuple):
-        """Shape and element strides with the reduced axes moved last (a free permutation)."""
-        kept = [i for i in range(x.ndim) if i not in axes]
-        order = kept + list(axes)
-        shape = [x.shape[i] for i in order]
-        strides = [x.strides[i] // x.itemsize for i in order]
-        return kept, ffi.new("int64_t[]", shape or [1]), ffi.new("int64_t[]", strides or [0])
+    def where(self, cond, a, b) -> np.ndarray:
+        pair = _operands("where", a, b)
+        if pair is None or cond.__class__ is not np.ndarray or cond.dtype != np.bool_:
+            return _compact(self.reference.where(cond, a, b))
+        (a, sa), (b, sb) = _addressed(pair[0]), _addressed(pair[1])
+        sc = layout.element_strides(cond.shape, cond.strides, 1)  # bools: whole items, always aligned
+        plan = layout.elementwise("where", (cond.shape, sc), (a.shape, sa), (b.shape, sb))
+        out = np.empty(plan.shape, a.dtype)
+        if out.size:
+            _kernel("where", a.dtype)(
+                len(plan.loop), _ints(plan.loop), _cptr(cond, "uint8_t *"), _ints(plan.strides[0]), _ptr(a),
+                _ints(plan.strides[1]), _ptr(b), _ints(plan.strides[2]), _ptr(out),
+            )
+        return out
 
+    # ---- reductions ----------------------------------------------------------------------------------
     def sum(self, x: np.ndarray, axes: tuple | None, keepdim: bool = False) -> np.ndarray:
         if not _is_float(x):
-            return super().sum(x, axes, keepdim)
-        axes = tuple(range(x.ndim)) if axes is None else tuple(axes)
+            return _compact(self.reference.sum(x, axes, keepdim))
         flags = x.flags
-        if len(axes) == x.ndim and flags.c_contiguous and flags.aligned:
+        every = axes is None or (len(axes) == x.ndim and layout.normalize_axes("sum", axes, x.ndim) == tuple(axes))
+        if every and flags.c_contiguous and flags.aligned:
             # Everything, of a compact array: one flat run (the loss reductions, every step).
             out = np.empty((1,) * x.ndim if keepdim else (), x.dtype)
             array_type = _FLOATS[x.dtype][2]
@@ -394,66 +374,40 @@ class CBackend(NumpyBackend):
                 ffi.from_buffer(array_type, out),
             )
             return out
-        x = _readable(x)
-        kept, cshape, cstrides = self._reduce_layout(x, axes)
-        out = np.empty([x.shape[i] for i in kept], x.dtype)
+        x, strides = _addressed(x)
+        plan = layout.reduction(x.shape, strides, layout.normalize_axes("sum", axes, x.ndim), keepdim)
+        out = np.empty(plan.kept_shape, x.dtype)
         if out.size:
-            _kernel("sum", x.dtype)(x.ndim, cshape, _ptr(x), cstrides, len(axes), _ptr(out))
-        if keepdim:
-            out = out.reshape([1 if i in axes else n for i, n in enumerate(x.shape)])
-        return out
+            _kernel("sum", x.dtype)(x.ndim, _ints(plan.shape), _ptr(x), _ints(plan.strides), plan.nred, _ptr(out))
+        return out.reshape(plan.out_shape)
 
     def _extreme(self, kind: str, x: np.ndarray, axis, keepdim: bool, arg: bool):
-        axes = tuple(range(x.ndim)) if axis is None else (axis,)
-        x = _readable(x)
-        kept, cshape, cstrides = self._reduce_layout(x, axes)
-        kept_shape = [x.shape[i] for i in kept]
-        values = np.empty(kept_shape, x.dtype)
-        index = np.empty(kept_shape, np.int64) if arg else None
-        if x.size == 0:
+        """max or min (with the index of the first one) over one axis or all of them."""
+        axes = layout.normalize_axes(kind, None if axis is None else (axis,), x.ndim)
+        x, strides = _addressed(x)
+        plan = layout.reduction(x.shape, strides, axes, keepdim)
+        if plan.reduced == 0:
             raise EngineValueError(f"{kind}: the reduced block of shape {x.shape} is empty; there is no {kind}")
+        values = np.empty(plan.kept_shape, x.dtype)
+        index = np.empty(plan.kept_shape, np.int64) if arg else None
         if values.size:
             _kernel(kind, x.dtype)(
-                x.ndim,
-                cshape,
-                _ptr(x),
-                cstrides,
-                len(axes),
-                _ptr(values),
+                x.ndim, _ints(plan.shape), _ptr(x), _ints(plan.strides), plan.nred, _ptr(values),
                 _cptr(index, "int64_t *") if arg else _NULL,
             )
-        if keepdim:
-            shape = [1 if i in axes else n for i, n in enumerate(x.shape)]
-            values = values.reshape(shape)
-            index = index.reshape(shape) if arg else None
-        return values, index
+        return values.reshape(plan.out_shape), (index.reshape(plan.out_shape) if arg else None)
 
-    def max(self, x: np.ndarray, axis, keepdim: bool = False, arg: bool = True):
+    def max(self, x: np.ndarray, axis: int | None, keepdim: bool = False, arg: bool = True):
         if not _is_float(x):
-            return super().max(x, axis, keepdim, arg)
+            return _compact_pair(self.reference.max(x, axis, keepdim, arg))
         return self._extreme("max", x, axis, keepdim, arg)
 
-    def min(self, x: np.ndarray, axis, keepdim: bool = False, arg: bool = True):
+    def min(self, x: np.ndarray, axis: int | None, keepdim: bool = False, arg: bool = True):
         if not _is_float(x):
-            return super().min(x, axis, keepdim, arg)
+            return _compact_pair(self.reference.min(x, axis, keepdim, arg))
         return self._extreme("min", x, axis, keepdim, arg)
 
-    # ---- matmul --------------------------------------------------------------------------
-    @staticmethod
-    def _matrix_layout(m: np.ndarray, transposed: bool):
-        """(array, leading dim, transpose flag) for the last two axes of ``m`` as the kernel
-        wants them: one unit stride and a leading dimension that covers a whole row. A
-        transposed view just flips the flag; anything else (broadcast rows, negative or
-        overlapping strides) is copied to a compact array first."""
-        item = m.itemsize
-        rows, cols = m.shape[-2], m.shape[-1]
-        s_row, s_col = m.strides[-2] // item, m.strides[-1] // item
-        if (s_col == 1 or cols == 1) and (rows == 1 or s_row >= cols):
-            return m, (s_row if rows > 1 else cols) or 1, transposed
-        if (s_row == 1 or rows == 1) and (cols == 1 or s_col >= rows):
-            return m, (s_col if cols > 1 else rows) or 1, not transposed
-        return np.ascontiguousarray(m), max(cols, 1), transposed
-
+    # ---- matmul --------------------------------------------------------------------------------------
     def matmul(self, a: np.ndarray, b: np.ndarray, transpose_a: bool = False, transpose_b: bool = False):
         dtype = a.dtype
         info = _FLOATS.get(dtype)
@@ -467,7 +421,7 @@ class CBackend(NumpyBackend):
             m, k = (a.shape[1], a.shape[0]) if transpose_a else a.shape
             kb, n = (b.shape[1], b.shape[0]) if transpose_b else b.shape
             if k != kb:
-                raise EngineValueError(f"matmul: inner sizes differ ({k} and {kb})")
+                raise ShapeError(f"matmul: inner sizes differ ({k} and {kb}) for shapes {a.shape} and {b.shape}")
             out = np.empty((m, n), dtype)
             if m and n:
                 array_type = info[2]
@@ -478,113 +432,115 @@ class CBackend(NumpyBackend):
                 )
             return out
         if not _is_float(a, b) or a.dtype != b.dtype:
-            return super().matmul(a, b, transpose_a, transpose_b)
-        if a.ndim < 2 or b.ndim < 2:
-            return self._matmul_vectors(a, b, transpose_a, transpose_b)
-        m = a.shape[-1] if transpose_a else a.shape[-2]
-        k = a.shape[-2] if transpose_a else a.shape[-1]
-        kb = b.shape[-1] if transpose_b else b.shape[-2]
-        n = b.shape[-2] if transpose_b else b.shape[-1]
-        if k != kb:
-            raise EngineValueError(f"matmul: inner sizes differ ({k} and {kb})")
-        try:
-            batch_shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-        except ValueError:
-            raise ShapeError(
-                f"matmul: batch dimensions {a.shape[:-2]} and {b.shape[:-2]} of shapes {a.shape} and {b.shape} "
-                "do not broadcast (each pair of sizes must be equal or 1)"
-            ) from None
-        batch = 1
-        for d in batch_shape:
-            batch *= d
-        if batch == 0 or m == 0 or n == 0 or k == 0:
+            return _compact(self.reference.matmul(a, b, transpose_a, transpose_b))
+        plan = layout.matmul_shapes(a.shape, b.shape, transpose_a, transpose_b)
+        if not (plan.batch and plan.m and plan.n and plan.k):
             # Nothing to multiply: an empty result, or sums of no products (zeros), as numpy/torch.
-            return np.zeros((*batch_shape, m, n), a.dtype)
-        a, b = _readable(a), _readable(b)
-        a3, bsa = self._batched(a, batch_shape)
-        b3, bsb = self._batched(b, batch_shape)
-        a_mat, lda, ta = self._matrix_layout(a3, transpose_a)
-        b_mat, ldb, tb = self._matrix_layout(b3, transpose_b)
-        # A compacted copy has its own batch stride.
-        bsa = a_mat.shape[-2] * a_mat.shape[-1] if a_mat is not a3 and bsa else bsa
-        bsb = b_mat.shape[-2] * b_mat.shape[-1] if b_mat is not b3 and bsb else bsb
-        a3, b3 = a_mat, b_mat
-        out = np.empty((*batch_shape, m, n), a.dtype)
-        if out.size:
-            _kernel("matmul", a.dtype)(
-                batch,
-                m,
-                n,
-                k,
-                _ptr(a3),
-                lda,
-                bsa,
-                int(ta),
-                _ptr(b3),
-                ldb,
-                bsb,
-                int(tb),
-                _ptr(out),
-                max(n, 1),
-                m * n,
-                0.0,
+            return np.zeros(plan.out_shape, dtype)
+        a, pa = self._gemm_operand(a, plan.batch_shape, transpose_a)
+        b, pb = self._gemm_operand(b, plan.batch_shape, transpose_b)
+        out = np.empty(plan.out_shape, dtype)
+        _kernel("matmul", dtype)(
+            plan.batch, plan.m, plan.n, plan.k, _ptr(a), pa.ld, pa.batch_stride, int(pa.transposed),
+            _ptr(b), pb.ld, pb.batch_stride, int(pb.transposed), _ptr(out), plan.n, plan.m * plan.n, 0.0,
+        )
+        return out
+
+    def _gemm_operand(self, x: np.ndarray, batch_shape: tuple, transposed: bool):
+        """(x or the copy its plan asks for, the plan: leading dimension, flag, batch stride)."""
+        x, strides = _addressed(x)
+        plan = layout.gemm_operand(x.shape, strides, batch_shape, transposed)
+        if plan.copy == "compact":
+            x = self.copy(x)
+        elif plan.copy == "broadcast":
+            x = self.copy(self.expand(x, (*batch_shape, *x.shape[-2:])))
+        return x, plan
+
+    # ---- indexing ----------------------------------------------------------------------------------------
+    def index_add(self, shape: tuple, key: tuple, g: np.ndarray) -> np.ndarray:
+        """Rows added in C for ``x[int_array]`` (the backward of a row lookup); any other key
+        goes to the reference (numpy.add.at)."""
+        idx = key[0] if len(key) == 1 else None
+        if (
+            idx.__class__ is not np.ndarray or idx.dtype.kind not in "iu" or idx.ndim != 1 or not shape
+            or not _is_float(g) or g.shape != (idx.size, *shape[1:])
+        ):
+            return self.reference.index_add(shape, key, g)
+        # Keys come normalised (negative entries wrapped); the range is checked again because C
+        # writes at out + index * row.
+        index = _index_array("index", idx, shape[0])
+        g, gs = _addressed(g)
+        # scatter-add along axis 0 with the index repeated along each row (stride 0 there)
+        (si,) = layout.element_strides(index.shape, index.strides, index.itemsize)
+        plan = layout.scatter_along_axis("index", shape, 0, g.shape, (si,) + (0,) * (len(shape) - 1), g.shape, gs)
+        out = np.zeros(shape, g.dtype)
+        if g.size:
+            _kernel("scatter_add", g.dtype)(
+                len(plan.shape), _ints(plan.shape), _cptr(index, "int64_t *"), _ints(plan.index_strides), _ptr(g),
+                _ints(plan.value_strides), _ptr(out), _ints(plan.data_strides), plan.axis_stride,
             )
         return out
 
-    def _matmul_vectors(self, a: np.ndarray, b: np.ndarray, transpose_a: bool, transpose_b: bool):
-        """``@`` with a 1-D operand, as numpy/torch: a vector on the left is a row (1, k), on the
-        right a column (k, 1), and that axis is dropped from the result (a transpose flag does
-        not change a vector)."""
-        if a.ndim == 0 or b.ndim == 0:
-            raise ShapeError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
-        a2 = a.reshape(1, -1) if a.ndim == 1 else a
-        b2 = b.reshape(-1, 1) if b.ndim == 1 else b
-        out = self.matmul(a2, b2, transpose_a and a.ndim > 1, transpose_b and b.ndim > 1)
-        if a.ndim == 1:
-            out = out.reshape(out.shape[:-2] + out.shape[-1:])
-        if b.ndim == 1:
-            out = out.reshape(out.shape[:-1])
+    def gather(self, x: np.ndarray, axis: int, index: np.ndarray) -> np.ndarray:
+        if not _is_float(x) or index.__class__ is not np.ndarray or index.dtype.kind not in "iu":
+            return _compact(self.reference.gather(x, axis, index))
+        x, sx = _addressed(x)
+        ax = layout.normalize_axis("gather", axis, x.ndim)
+        index = _index_array("gather", index, x.shape[ax] if x.ndim else 1)
+        plan = layout.take_along_axis(
+            "gather", x.shape, sx, ax, index.shape, layout.element_strides(index.shape, index.strides, index.itemsize)
+        )
+        out = np.empty(plan.shape, x.dtype)
+        if out.size:
+            _kernel("gather", x.dtype)(
+                len(plan.shape), _ints(plan.shape), _ptr(x), _ints(plan.data_strides), plan.axis_stride,
+                _cptr(index, "int64_t *"), _ints(plan.index_strides), _ptr(out),
+            )
         return out
 
-    @staticmethod
-    def _batched(x: np.ndarray, batch_shape: tuple):
-        """``x`` as (batch, rows, cols) or a single matrix, and its batch stride in elements
-        (0: the same matrix for every batch entry)."""
-        if x.ndim == 2:
-            return x, 0
-        lead = x.shape[:-2]
-        if all(d == 1 for d in lead):
-            return x.reshape(x.shape[-2:]), 0
-        if lead == batch_shape and len(lead) == 1 and x.strides[0] > 0:
-            return x, x.strides[0] // x.itemsize
-        flat = np.ascontiguousarray(np.broadcast_to(x, (*batch_shape, *x.shape[-2:]))).reshape(-1, *x.shape[-2:])
-        return flat, flat.strides[0] // flat.itemsize
+    def scatter_add(self, shape: tuple, axis: int, index: np.ndarray, src: np.ndarray) -> np.ndarray:
+        if not _is_float(src) or index.__class__ is not np.ndarray or index.dtype.kind not in "iu":
+            return self.reference.scatter_add(shape, axis, index, src)
+        ax = layout.normalize_axis("scatter_add", axis, len(shape))
+        index = _index_array("scatter_add", index, shape[ax] if shape else 1)
+        src, ss = _addressed(src)
+        si = layout.element_strides(index.shape, index.strides, index.itemsize)
+        plan = layout.scatter_along_axis("scatter_add", tuple(shape), ax, index.shape, si, src.shape, ss)
+        out = np.zeros(shape, src.dtype)
+        if index.size:
+            _kernel("scatter_add", src.dtype)(
+                len(plan.shape), _ints(plan.shape), _cptr(index, "int64_t *"), _ints(plan.index_strides),
+                _ptr(src), _ints(plan.value_strides), _ptr(out), _ints(plan.data_strides), plan.axis_stride,
+            )
+        return out
 
-    # ---- fused MLP paths -------------------------------------------------------------------
+    # ---- fused MLP paths (fast paths of base.Backend) -------------------------------------------------------
     def linear_forward(self, x, w, bias, act):
         _check_linear(x, w, bias)
         dtype = x.dtype
-        if not _is_float(x, w) or w.dtype != dtype or (bias is not None and bias.dtype != dtype):
-            return super().linear_forward(x, w, bias, act)
+        code = _ACT_CODE.get(act, -1)
+        if code < 0 or not _is_float(x, w) or w.dtype != dtype or (bias is not None and bias.dtype != dtype):
+            return Backend.linear_forward(self, x, w, bias, act)
         # Compacting is a no-op on the hot path (every Linear's forward); pointers are made directly.
-        x, w = self.contiguous(x), self.contiguous(w)
+        x, w = _compact(x), _compact(w)
         at, fb = _FLOATS[dtype][2], ffi.from_buffer
         m, n = x.shape[0], w.shape[0]
         out = np.empty((m, n), dtype)
         _LINEAR_FORWARD[dtype](
-            m, x.shape[1], n, fb(at, x), fb(at, w), _NULL if bias is None else fb(at, self.contiguous(bias)),
-            _ACT_CODE[act], fb(at, out),
+            m, x.shape[1], n, fb(at, x), fb(at, w), _NULL if bias is None else fb(at, _compact(bias)), code,
+            fb(at, out),
         )
         return out
 
     def linear_backward(self, x, w, y, gy, act, need_x: bool = True, need_bias: bool = True):
         _check_linear(x, w, None, y)
         dtype = x.dtype
-        if not _is_float(x, w, y, gy) or not (w.dtype == y.dtype == gy.dtype == dtype):
-            return super().linear_backward(x, w, y, gy, act, need_x, need_bias)
+        code = _ACT_CODE.get(act, -1)
+        if code < 0 or not _is_float(x, w, y, gy) or not (w.dtype == y.dtype == gy.dtype == dtype):
+            return NotImplemented
         if gy.shape != y.shape:
             gy = self.expand(gy, y.shape)
-        x, w, y, gy = self.contiguous(x), self.contiguous(w), self.contiguous(y), self.contiguous(gy)
+        x, w, y, gy = _compact(x), _compact(w), _compact(y), _compact(gy)
         at, fb = _FLOATS[dtype][2], ffi.from_buffer
         m, k = x.shape
         n = w.shape[0]
@@ -593,67 +549,63 @@ class CBackend(NumpyBackend):
         gw = np.empty((n, k), dtype)
         gb = np.empty((n,), dtype) if need_bias else None
         _LINEAR_BACKWARD[dtype](
-            m, k, n, fb(at, x), fb(at, w), fb(at, y), fb(at, gy), _ACT_CODE[act], fb(at, gpre),
+            m, k, n, fb(at, x), fb(at, w), fb(at, y), fb(at, gy), code, fb(at, gpre),
             _NULL if gx is None else fb(at, gx), fb(at, gw), _NULL if gb is None else fb(at, gb),
         )
         return gx, gw, gb
 
-    def _rows(self, x: np.ndarray, axis: int) -> np.ndarray:
-        """``x`` with ``axis`` moved last, contiguous: (rows, cols) for the row kernels."""
-        return self.contiguous(np.moveaxis(x, axis, -1))
+    def _rows(self, op: str, x: np.ndarray, axis: int):
+        """(x as the compact (rows, cols) block of its ``axis``, the plan)."""
+        x, strides = _addressed(x)
+        plan = layout.rows(op, x.shape, strides, axis)
+        moved = x.transpose(plan.perm)
+        return (moved if plan.in_place else self.copy(moved)), plan
 
-    @staticmethod
-    def _softmax_axis(op: str, shape: tuple, axis: int) -> int:
-        """``axis`` of ``shape`` made non-negative; a 0-d tensor has the one axis 0 (or -1), as in PyTorch."""
-        nd = max(len(shape), 1)
-        if not -nd <= axis < nd:
-            raise EngineValueError(f"{op}: dim {axis} is out of range for shape {shape} (valid: {-nd} to {nd - 1})")
-        return axis % nd
+    def _unrows(self, out: np.ndarray, plan) -> np.ndarray:
+        """The kernel's compact output in ``plan.moved_shape`` back in the input's axis order, compact."""
+        out = out.transpose(plan.inverse)
+        return out if plan.restore_in_place else self.copy(out)
 
     def softmax(self, x: np.ndarray, axis: int, log: bool = False) -> np.ndarray:
         if not _is_float(x):
-            return super().softmax(x, axis, log)
-        axis = self._softmax_axis("log_softmax" if log else "softmax", x.shape, axis)
-        if x.ndim == 0:  # one element: softmax 1, log_softmax 0 (NaN for NaN or +-inf), as PyTorch
-            return self.softmax(x.reshape(1), 0, log).reshape(())
-        moved = self._rows(x, axis)
-        out = np.empty(moved.shape, x.dtype)
-        cols = moved.shape[-1] if moved.ndim else 1
+            return Backend.softmax(self, x, axis, log)
+        op = "log_softmax" if log else "softmax"
+        # A 0-d x is one row of one element: softmax 1, log_softmax 0 (NaN for NaN or +-inf), as PyTorch.
+        rows, plan = self._rows(op, x, axis)
+        out = np.empty(plan.moved_shape, x.dtype)
         if out.size:
-            _kernel("softmax", x.dtype)(out.size // cols, cols, _ptr(moved), _ptr(out), int(log))
-        return np.moveaxis(out, -1, axis)
+            _kernel("softmax", x.dtype)(plan.rows, plan.cols, _ptr(rows), _ptr(out), int(log))
+        return self._unrows(out, plan)
 
     def softmax_backward(self, y, gy, axis: int, log: bool = False):
         if not _is_float(y, gy) or y.dtype != gy.dtype:
-            return super().softmax_backward(y, gy, axis, log)
-        axis = self._softmax_axis("log_softmax backward" if log else "softmax backward", y.shape, axis)
-        if y.ndim == 0:
-            return self.softmax_backward(y.reshape(1), np.reshape(gy, 1), 0, log).reshape(())
-        ym = self._rows(y, axis)
-        gm = self._rows(self.expand(gy, y.shape), axis)
-        out = np.empty(ym.shape, y.dtype)
-        cols = ym.shape[-1] if ym.ndim else 1
+            return NotImplemented
+        op = "log_softmax backward" if log else "softmax backward"
+        if gy.shape != y.shape:
+            gy = self.expand(gy, y.shape)
+        ym, plan = self._rows(op, y, axis)
+        gm, _ = self._rows(op, gy, axis)
+        out = np.empty(plan.moved_shape, y.dtype)
         if out.size:
-            _kernel("softmax_backward", y.dtype)(out.size // cols, cols, _ptr(ym), _ptr(gm), _ptr(out), int(log))
-        return np.moveaxis(out, -1, axis)
+            _kernel("softmax_backward", y.dtype)(plan.rows, plan.cols, _ptr(ym), _ptr(gm), _ptr(out), int(log))
+        return self._unrows(out, plan)
 
-    def _check_targets(self, logits: np.ndarray, target: np.ndarray) -> np.ndarray:
-        target = np.ascontiguousarray(target, dtype=np.int64)
-        if not target.flags.aligned:  # ascontiguousarray keeps a misaligned compact buffer as it is
-            target = target.copy()
+    def _targets(self, op: str, logits: np.ndarray, target) -> np.ndarray:
+        """Class indices for (N, C) logits: N int64 entries in [0, C) (C reads logits[r, target[r]])."""
+        if logits.ndim != 2:
+            raise ShapeError(f"{op}: logits of shape {logits.shape}; expected (N, C)")
         rows, cols = logits.shape
-        if target.shape != (rows,):
-            raise EngineValueError(f"cross_entropy: targets of shape {target.shape} for logits of shape {logits.shape}")
-        if rows and (target.min() < 0 or target.max() >= cols):
-            bad = int(target.min() if target.min() < 0 else target.max())
-            raise EngineValueError(f"cross_entropy: target {bad} is out of bounds for {cols} classes")
-        return target
+        if target.__class__ is not np.ndarray or target.shape != (rows,):
+            raise EngineValueError(
+                f"{op}: targets of shape {getattr(target, 'shape', None)} for logits of shape {logits.shape}"
+            )
+        return _compact(_index_array(op, target, cols, "target"))
 
     def cross_entropy(self, logits: np.ndarray, target: np.ndarray) -> np.ndarray:
         if not _is_float(logits):
-            return super().cross_entropy(logits, target)
-        logits = self.contiguous(logits)
-        target = self._check_targets(logits, target)
+            return Backend.cross_entropy(self, logits, target)
+        target = self._targets("cross_entropy", logits, target)
+        logits = _compact(logits)
         out = np.empty(logits.shape[0], logits.dtype)
         if out.size:
             _kernel("cross_entropy", logits.dtype)(
@@ -662,11 +614,15 @@ class CBackend(NumpyBackend):
         return out
 
     def cross_entropy_backward(self, logits, target, gloss):
-        if not _is_float(logits):
-            return super().cross_entropy_backward(logits, target, gloss)
-        logits = self.contiguous(logits)
-        target = self._check_targets(logits, target)
-        gloss = self.contiguous(self.expand(self._operand(gloss, logits), (logits.shape[0],)))
+        pair = _operands("cross_entropy backward", logits, gloss) if _is_float(logits) else None
+        if pair is None:
+            return NotImplemented
+        logits, gloss = pair
+        target = self._targets("cross_entropy backward", logits, target)
+        if gloss.shape not in ((), (1,), (logits.shape[0],)):
+            raise ShapeError(f"cross_entropy backward: gradient of shape {gloss.shape} for {logits.shape[0]} rows")
+        logits = _compact(logits)
+        gloss = _compact(self.expand(gloss, (logits.shape[0],)))  # 0-d (a reduced loss) or one per row
         out = np.empty(logits.shape, logits.dtype)
         if out.size:
             _kernel("cross_entropy_backward", logits.dtype)(
@@ -674,41 +630,35 @@ class CBackend(NumpyBackend):
             )
         return out
 
-    # ---- difference losses ---------------------------------------------------------------------
     def difference_loss(self, kind: str, a, b, mean: bool):
-        if not _is_float(a, b) or a.dtype != b.dtype or a.shape != b.shape:
-            return super().difference_loss(kind, a, b, mean)  # broadcasting, or integers: the reference
-        a, b = self.contiguous(a), self.contiguous(b)
+        code = _LOSS_CODE.get(kind)
+        if code is None or not _is_float(a, b) or a.dtype != b.dtype or a.shape != b.shape:
+            return Backend.difference_loss(self, kind, a, b, mean)  # broadcasting, or integers: composed
+        a, b = _compact(a), _compact(b)
         diff = np.empty(a.shape, a.dtype)
         loss = np.empty((), a.dtype)
         divisor = a.size if mean else 1
-        _kernel("diff_loss", a.dtype)(_LOSS_CODE[kind], a.size, _ptr(a), _ptr(b), divisor, _ptr(diff), _ptr(loss))
+        _kernel("diff_loss", a.dtype)(code, a.size, _ptr(a), _ptr(b), divisor, _ptr(diff), _ptr(loss))
         return diff, loss
 
     def difference_loss_backward(self, kind: str, diff, g, mean: bool):
-        if not _is_float(diff) or g.__class__ is not np.ndarray or g.dtype != diff.dtype or g.ndim:
-            return super().difference_loss_backward(kind, diff, g, mean)  # per-item g (reduction none)
-        diff, g = self.contiguous(diff), self.contiguous(g)
+        code = _LOSS_CODE.get(kind)
+        if code is None or not _is_float(diff, g) or g.dtype != diff.dtype or g.ndim:
+            return NotImplemented  # per-item g (reduction none): the op's own derivative
+        diff, g = _compact(diff), _compact(g)
         ga = np.empty(diff.shape, diff.dtype)
         divisor = diff.size if mean else 1
-        _kernel("diff_loss_backward", diff.dtype)(_LOSS_CODE[kind], diff.size, _ptr(diff), _ptr(g), divisor, _ptr(ga))
+        _kernel("diff_loss_backward", diff.dtype)(code, diff.size, _ptr(diff), _ptr(g), divisor, _ptr(ga))
         return ga
 
-    # ---- optimizers, in place ----------------------------------------------------------------
-    def _update_operands(self, p, *arrays):
-        flags = p.flags
-        if not (flags.c_contiguous and flags.aligned) or not _is_float(p):
-            return None
-        out = []
-        for a in arrays:
-            if a is None:
-                out.append(None)
-                continue
-            a = self.contiguous(self.expand(a, p.shape)) if a.shape != p.shape else self.contiguous(a)
-            if a.dtype != p.dtype:
-                raise DTypeError(f"optimizer update: parameter is {p.dtype} but its gradient/state is {a.dtype}")
-            out.append(a)
-        return out
+    # ---- optimizers, in place ----------------------------------------------------------------------------
+    def _update_operand(self, p, g):
+        """The gradient as the update kernels read it: p's shape and dtype, compact."""
+        if g.shape != p.shape:
+            g = self.expand(g, p.shape)
+        if g.dtype != p.dtype:
+            raise DTypeError(f"optimizer update: parameter is {p.dtype} but its gradient is {g.dtype}")
+        return _compact(g)
 
     def sgd_update(self, p, g, buf, lr, momentum, dampening, weight_decay, nesterov, first) -> None:
         _check_state("sgd", p, buf)
@@ -720,10 +670,10 @@ class CBackend(NumpyBackend):
         if not (_is_float(p) and fp.c_contiguous and fp.aligned) or (
             fbuf is not None and not (fbuf.c_contiguous and fbuf.aligned)
         ):  # a strided or misaligned target: numpy updates it in place
-            return super().sgd_update(p, g, buf, lr, momentum, dampening, weight_decay, nesterov, first)
+            return self.reference.sgd_update(p, g, buf, lr, momentum, dampening, weight_decay, nesterov, first)
         fg = g.flags if g.__class__ is np.ndarray else None
         if fg is None or g.shape != p.shape or g.dtype != p.dtype or not (fg.c_contiguous and fg.aligned):
-            (g,) = self._update_operands(p, g)  # broadcast, compact, or a clear dtype error
+            g = self._update_operand(p, g)  # broadcast, compact, or a clear dtype error
         at, fb = _FLOATS[p.dtype][2], ffi.from_buffer
         _SGD[p.dtype](
             p.size, fb(at, p), fb(at, g), _NULL if buf is None else fb(at, buf), lr, momentum, dampening,
@@ -735,38 +685,13 @@ class CBackend(NumpyBackend):
         _check_writable("adam update", "parameter", p)
         _check_writable("adam update", "first moment (exp_avg)", m)
         _check_writable("adam update", "second moment (exp_avg_sq)", v)
-        operands = self._update_operands(p, g)
-        fm, fv = m.flags, v.flags
-        if operands is None or not (fm.c_contiguous and fv.c_contiguous and fm.aligned and fv.aligned):
-            return super().adam_update(p, g, m, v, lr, beta1, beta2, eps, weight_decay, step)
-        (g,) = operands
+        fp, fm, fv = p.flags, m.flags, v.flags
+        if not (_is_float(p) and fp.c_contiguous and fm.c_contiguous and fv.c_contiguous) or not (
+            fp.aligned and fm.aligned and fv.aligned
+        ):  # a strided or misaligned target: numpy updates it in place
+            return self.reference.adam_update(p, g, m, v, lr, beta1, beta2, eps, weight_decay, step)
+        g = self._update_operand(p, g)
         _kernel("adam", p.dtype)(p.size, _ptr(p), _ptr(g), _ptr(m), _ptr(v), lr, beta1, beta2, eps, weight_decay, step)
-
-    # ---- indexing ----------------------------------------------------------------------------
-    def index_backward(self, g: np.ndarray, shape: tuple, key) -> np.ndarray:
-        """Row scatter-add in C for ``x[int_array]``; other keys use the numpy reference."""
-        idx = key[0] if isinstance(key, tuple) and len(key) == 1 else None
-        if (
-            isinstance(idx, np.ndarray)
-            and idx.dtype.kind in "iu"
-            and idx.ndim == 1
-            and _is_float(g)
-            and len(shape) >= 1
-        ):
-            rowlen = int(np.prod(shape[1:])) if len(shape) > 1 else 1
-            out = np.zeros(shape, g.dtype)
-            src = self.contiguous(g)
-            index = np.ascontiguousarray(idx, dtype=np.int64)
-            if not index.flags.aligned:
-                index = index.copy()
-            if index.size and rowlen:
-                if index.min() < 0 or index.max() >= shape[0]:
-                    raise EngineValueError(f"index: an index is out of bounds for dimension 0 with size {shape[0]}")
-                _kernel("scatter_add_rows", g.dtype)(
-                    index.size, rowlen, _cptr(index, "int64_t *"), _ptr(src), _ptr(out)
-                )
-            return out
-        return super().index_backward(g, shape, key)
 
 
 def num_threads() -> int:

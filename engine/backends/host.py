@@ -41,7 +41,7 @@ class HostArrays:
         return x.base is not None
 
     def internal_overlap(self, x: np.ndarray) -> bool:
-        return any(stride == 0 and n > 1 for n, stride in zip(x.shape, x.strides))
+        return x.size > 1 and any(stride == 0 and n > 1 for n, stride in zip(x.shape, x.strides))
 
     def reshape(self, x: np.ndarray, shape: tuple) -> np.ndarray:
         return x.reshape(shape)
@@ -59,7 +59,12 @@ class HostArrays:
 
     # ---- indexing and data movement ----------------------------------------------------------------
     def getitem(self, x: np.ndarray, key: tuple) -> np.ndarray:
-        return as_array(x[key])
+        out = as_array(x[key])
+        if out.base is not None and any(isinstance(k, np.ndarray) for k in key):
+            # An index-array gather is a copy, but numpy may hand it back as a view of a private
+            # buffer (x[:, idx]); own it, so it is not taken for a view of x.
+            out = out.copy()
+        return out
 
     def setitem(self, x: np.ndarray, key: tuple, value) -> None:
         x[key] = value

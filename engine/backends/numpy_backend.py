@@ -63,6 +63,11 @@ def _power_elementwise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
+def _is_zero(x) -> bool:
+    """Whether ``x`` is the number 0 (not an array)."""
+    return type(x) is not np.ndarray and x == 0
+
+
 class NumpyBackend(HostArrays, Backend):
     """The reference implementation of the primitives (see ``base.Backend`` for each contract)."""
 
@@ -102,18 +107,32 @@ class NumpyBackend(HostArrays, Backend):
     def binary(self, op: str, a, b) -> np.ndarray:
         if op == "pow":
             return as_array(_power_elementwise(a, b))
-        return as_array(_BINARY_UFUNC[op](a, b))
+        out = _BINARY_UFUNC[op](a, b)
+        return out if type(out) is np.ndarray else np.asarray(out)  # 0-d results come back as numpy scalars
 
     def compare(self, op: str, a, b) -> np.ndarray:
-        return as_array(_COMPARE_UFUNC[op](a, b))
+        out = _COMPARE_UFUNC[op](a, b)
+        return out if type(out) is np.ndarray else np.asarray(out)
 
     def where(self, cond: np.ndarray, a, b) -> np.ndarray:
+        # where(mask, 0, g) is relu's backward. np.where branches on every element (a random
+        # mask costs ~4 ns each); g times the 0/1 mask is branch-free and exact for finite g.
+        zero_a, zero_b = _is_zero(a), _is_zero(b)
+        if zero_a != zero_b:
+            values = b if zero_a else a
+            if type(values) is np.ndarray and values.dtype.kind == "f" and values.shape == cond.shape:
+                keep = np.logical_not(cond) if zero_a else cond
+                out = as_array(np.multiply(values, keep))
+                if np.isfinite(out).all():
+                    np.add(out, 0, out=out)  # x * 0 is -0 for negative x; where gives +0
+                    return out
         return as_array(np.where(cond, a, b))
 
     # ---- reductions ----------------------------------------------------------------------
     def sum(self, x: np.ndarray, axes: tuple | None, keepdim: bool = False) -> np.ndarray:
         dtype = np.int64 if x.dtype == np.bool_ else x.dtype
-        return as_array(np.sum(x, axis=axes, keepdims=keepdim, dtype=dtype))  # numpy starts sums at +0
+        out = np.add.reduce(x, axis=axes, dtype=dtype, keepdims=keepdim)  # numpy starts sums at +0
+        return out if type(out) is np.ndarray else np.asarray(out)
 
     def max(self, x: np.ndarray, axis: int | None, keepdim: bool = False, arg: bool = True):
         values = as_array(np.max(x, axis=axis, keepdims=keepdim))
@@ -133,7 +152,8 @@ class NumpyBackend(HostArrays, Backend):
             a = np.swapaxes(a, -1, -2)
         if transpose_b:
             b = np.swapaxes(b, -1, -2)
-        return as_array(np.matmul(a, b))
+        out = np.matmul(a, b)
+        return out if type(out) is np.ndarray else np.asarray(out)
 
     # ---- fast paths (forward and updates only: derivatives are engine/ops' business) ---------
     def linear_forward(self, x: np.ndarray, w: np.ndarray, bias, act):

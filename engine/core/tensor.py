@@ -21,6 +21,7 @@ from engine.autograd.backward import run_backward
 from engine.autograd.op import GradMode, TensorBase
 from engine.backends import Device, get_backend, resolve_name
 from engine.backends import device as _device
+from engine.backends.layout import broadcast_shapes
 from engine.core import dtypes
 from engine.core.dtypes import DType, as_dtype, from_numpy_dtype, result_dtype
 from engine.core.indexing import normalize_key
@@ -109,7 +110,16 @@ class Tensor(TensorBase):
 
     def _like(self, data, requires_grad: bool = False) -> Tensor:
         """A new tensor on this device around ``data`` (new memory: its own version counter)."""
-        return Tensor._make(data, self._device, self._backend, requires_grad)
+        t = object.__new__(Tensor)  # _make written out: every op's output is made here
+        t._data = data
+        t._device = self._device
+        t._backend = self._backend
+        t.requires_grad = requires_grad
+        t._grad = None
+        t.grad_fn = None
+        t._retain = False
+        t._version_box = [0]
+        return t
 
     def _alias(self) -> Tensor:
         """A tensor over this one's memory, without history (``detach``, ``.data``)."""
@@ -435,7 +445,7 @@ class Tensor(TensorBase):
             a_shape, b_shape = self._data.shape, other._data.shape
             if a_shape != b_shape:
                 try:
-                    np.broadcast_shapes(a_shape, b_shape)
+                    broadcast_shapes(a_shape, b_shape)
                 except ValueError:
                     raise ShapeError(
                         f"{op}: shapes {tuple(a_shape)} and {tuple(b_shape)} do not broadcast; "
@@ -1020,7 +1030,7 @@ class Tensor(TensorBase):
         if not isinstance(src, Tensor):
             raise EngineTypeError(f"copy_: src must be a tensor, got {type(src).__name__}")
         try:
-            fits = np.broadcast_shapes(tuple(src.shape), tuple(self.shape)) == tuple(self.shape)
+            fits = broadcast_shapes(tuple(src.shape), tuple(self.shape)) == tuple(self.shape)
         except ValueError:
             fits = False
         if not fits:
@@ -1181,7 +1191,7 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
         raise ShapeError(f"matmul: shapes {tuple(a.shape)} and {tuple(b.shape)} cannot be multiplied ({k_a} != {k_b})")
     if a.ndim > 2 or b.ndim > 2:
         try:
-            np.broadcast_shapes(tuple(a.shape[:-2]), tuple(b.shape[:-2]))
+            broadcast_shapes(tuple(a.shape[:-2]), tuple(b.shape[:-2]))
         except ValueError:
             raise ShapeError(
                 f"matmul: batch dimensions of {tuple(a.shape)} and {tuple(b.shape)} do not broadcast"
@@ -1263,7 +1273,7 @@ def where(cond: Tensor, a: Any, b: Any) -> Tensor:
     if not isinstance(y, Tensor):
         y = x._like(x._backend.full((), y, x._data.dtype))
     try:
-        np.broadcast_shapes(tuple(cond.shape), tuple(x.shape), tuple(y.shape))
+        broadcast_shapes(tuple(cond.shape), tuple(x.shape), tuple(y.shape))
     except ValueError:
         raise ShapeError(
             f"where: shapes of condition {tuple(cond.shape)}, input {tuple(x.shape)} and other {tuple(y.shape)} "

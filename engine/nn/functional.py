@@ -12,8 +12,7 @@ from __future__ import annotations
 import math
 import warnings
 
-import numpy as np
-
+from engine.backends.layout import broadcast_shapes
 from engine.core import dtypes
 from engine.core.tensor import Tensor, _extremes, where
 from engine.core.tensor import log_softmax as _log_softmax
@@ -231,7 +230,7 @@ def _broadcastable(op: str, input: Tensor, target: Tensor) -> None:  # noqa: A00
     if input._data.shape == target._data.shape:
         return
     try:
-        np.broadcast_shapes(tuple(input.shape), tuple(target.shape))
+        broadcast_shapes(tuple(input.shape), tuple(target.shape))
     except ValueError:
         raise ShapeError(
             f"{op}: input shape {tuple(input.shape)} and target shape {tuple(target.shape)} do not broadcast; "
