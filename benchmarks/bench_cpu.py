@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+from machine import blas_kernel, cpu_model
 
 import engine
 
@@ -268,28 +269,6 @@ def _unary_node(bk, op: str, x):
     return ctx
 
 
-def cpu_model() -> str:
-    """The CPU's name from /proc/cpuinfo (the model changes between machines: tables name it)."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
-def blas_kernel() -> str:
-    """The BLAS numpy runs and the kernel set it chose (threadpoolctl), e.g. 'openblas 0.3.31, SkylakeX'."""
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return "unknown (pip install threadpoolctl to see it)"
-    for pool in threadpool_info():
-        if pool.get("user_api") == "blas":
-            return f"{pool.get('internal_api')} {pool.get('version')}, {pool.get('architecture')} kernels"
-    return "none found"
 
 
 def main() -> None:

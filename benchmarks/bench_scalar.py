@@ -30,6 +30,8 @@ import time
 from collections.abc import Callable
 from importlib import metadata
 
+from machine import cpu_model
+
 PHASES = ("forward", "backward", "forward+backward")
 
 
@@ -97,17 +99,6 @@ def _time_step(forward: Callable, zero_grad: Callable, gc_off: bool) -> tuple[fl
         gc.enable()
     return t1 - t0, t3 - t2
 
-
-def cpu_model() -> str:
-    """The CPU's name from /proc/cpuinfo (Linux), else what ``platform`` knows."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main() -> None:
