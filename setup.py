@@ -5,7 +5,7 @@
 device alone, and ``device="c"`` then says in one line why it is unavailable.
 """
 
-from setuptools import setup
+from setuptools import find_packages, setup
 from setuptools.command.build_ext import build_ext
 
 
@@ -34,6 +34,10 @@ class OptionalBuildExt(build_ext):
 
 
 setup(
+    # kernels/ (the numba CUDA kernels) ships inside the package as engine._kernels, never as a
+    # top-level `kernels` that could collide in site-packages.
+    packages=find_packages(include=["engine", "engine.*"]) + ["engine._kernels"],
+    package_dir={"engine._kernels": "kernels"},
     cffi_modules=["csrc/build_ffi.py:ffibuilder"],
     cmdclass={"build_ext": OptionalBuildExt},
 )

@@ -15,6 +15,7 @@ from engine.core.creation import (
     FloatTensor,
     LongTensor,
     arange,
+    as_tensor,
     empty,
     eye,
     from_numpy,

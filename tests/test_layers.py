@@ -3,12 +3,12 @@
 The layers, bottom to top (docs/ARCHITECTURE.md draws them):
 
     0 errors                               the error family
-    1 backends (and the built _cengine)    devices: primitives only, no calculus
+    1 backends, _cengine, _kernels         devices: primitives only, no calculus (C library, CUDA kernels)
     2 autograd                             the graph walk, the op node, the backward driver, grad mode
     3 scalar                               Value, its nn, the expression parser
     4 ops                                  every derivative
     5 core                                 Tensor, dtypes, creation, printing, random, checkpoints
-    6 nn, optim, utils, datasets           PyTorch's names
+    6 nn, optim, utils, datasets, cuda     PyTorch's names
     7 viz, testing                         drawing, gradient checking
     8 apps, the package root (``import engine``, the public names the apps use like any user),
       and the old scalar_nn alias          command line, demo, training, plots
@@ -24,10 +24,12 @@ import ast
 from pathlib import Path
 
 ENGINE = Path(__file__).resolve().parent.parent / "engine"
+KERNELS = ENGINE.parent / "kernels"  # installed as engine._kernels
 
 LAYERS = {
     "engine.errors": 0,
     "engine._cengine": 1,
+    "engine._kernels": 1,
     "engine.backends": 1,
     "engine.autograd": 2,
     "engine.scalar": 3,
@@ -37,6 +39,7 @@ LAYERS = {
     "engine.optim": 6,
     "engine.utils": 6,
     "engine.datasets": 6,
+    "engine.cuda": 6,
     "engine.viz": 7,
     "engine.testing": 7,
     "engine.apps": 8,
@@ -47,14 +50,18 @@ LAYERS = {
 
 
 def _module_name(path: Path) -> str:
-    parts = list(path.relative_to(ENGINE.parent).with_suffix("").parts)
+    if path.is_relative_to(KERNELS):
+        parts = ["engine", "_kernels", *path.relative_to(KERNELS).with_suffix("").parts]
+    else:
+        parts = list(path.relative_to(ENGINE.parent).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts = parts[:-1]
     return ".".join(parts)
 
 
 def _modules() -> dict[str, Path]:
-    return {_module_name(p): p for p in ENGINE.rglob("*.py")}
+    files = list(ENGINE.rglob("*.py")) + list(KERNELS.rglob("*.py"))
+    return {_module_name(p): p for p in files}
 
 
 def _resolve(name: str, modules: dict) -> str:

@@ -48,6 +48,53 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def device_report() -> list[str]:
+    """One line per device: available, or why not; the GPU and its compute capability, numba and
+    CUDA versions; for the c device its build and thread count."""
+    import platform
+
+    import numpy as np
+
+    from engine.backends import c_available, default_device_name, get_backend
+
+    lines = [f"python {platform.python_version()}, numpy {np.__version__}; new tensors go to "
+             f"{default_device_name()!r} (the default 'cpu')"]
+    lines.append("numpy: available (the reference)")
+    ok, why = c_available()
+    if ok:
+        from engine.backends.c_backend import num_threads
+
+        lines.append(f"c: available: {get_backend('c').build_info}; {num_threads()} thread(s)")
+    else:
+        lines.append(f"c: unavailable: {why}")
+    from engine import cuda
+
+    reason = cuda.why_unavailable()
+    if reason is not None:
+        lines.append(f"cuda: unavailable: {reason}")
+    else:
+        import numba
+
+        from engine.backends.cuda_backend import SIMULATOR
+
+        if SIMULATOR:
+            lines.append(f"cuda: available on numba's simulator (NUMBA_ENABLE_CUDASIM=1; numba {numba.__version__})")
+        else:
+            from numba import cuda as numba_cuda
+
+            major, minor = cuda.get_device_capability()
+            runtime = ".".join(map(str, numba_cuda.runtime.get_version()))
+            lines.append(f"cuda: available: {cuda.get_device_name()}, compute capability {major}.{minor}; "
+                         f"numba {numba.__version__}, CUDA runtime {runtime}")
+    return lines
+
+
+def _info(args: argparse.Namespace) -> int:
+    for line in device_report():
+        print(line)
+    return 0
+
+
 TRAIN_TASKS = ("xor", "linear", "polynomial", "logistic", "softmax", "digits")
 
 
@@ -95,6 +142,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m engine", description="backprop-engine: see the chain rule, then run it fast."
     )
     sub = parser.add_subparsers(dest="command", required=True)
+
+    info = sub.add_parser("info", help="what this machine offers: each device, available or why not")
+    info.set_defaults(run=_info)
 
     demo = sub.add_parser("demo", help="draw the lectures' graphs and train XOR into ./engine-demo/")
     demo.add_argument("--out", default="engine-demo", help="folder to write into (default: engine-demo)")

@@ -16,10 +16,9 @@ from engine.errors import DeviceError
 REGISTRY: dict[str, str] = {
     "numpy": "engine.backends.numpy_backend:NumpyBackend",
     "c": "engine.backends.c_backend:CBackend",
+    "cuda": "engine.backends.cuda_backend:CudaBackend",
 }
-_UNAVAILABLE = {
-    "cuda": "the CUDA backend is not part of this build yet",
-}
+_UNAVAILABLE: dict[str, str] = {}
 DEVICES = ("numpy", "c", "cuda")
 
 
@@ -31,12 +30,16 @@ def register_backend(name: str, target: str) -> None:
 
 
 class Device:
-    """A device name with PyTorch's ``device.type`` spelling; compares equal to its string."""
+    """A device name with PyTorch's ``device.type`` spelling; compares equal to its string.
 
-    __slots__ = ("type",)
+    ``index`` is 0 for ``cuda`` (one GPU: ``cuda:0``, as PyTorch prints it) and None otherwise.
+    """
+
+    __slots__ = ("type", "index")
 
     def __init__(self, name: str) -> None:
         self.type = name
+        self.index = 0 if name == "cuda" else None
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Device):
@@ -49,10 +52,12 @@ class Device:
         return hash(self.type)
 
     def __repr__(self) -> str:
+        if self.index is not None:
+            return f"device(type='{self.type}', index={self.index})"
         return f"device(type='{self.type}')"
 
     def __str__(self) -> str:
-        return self.type
+        return self.type if self.index is None else f"{self.type}:{self.index}"
 
 
 def c_available() -> tuple[bool, str]:

@@ -168,6 +168,27 @@ def randn_like(t: Tensor, dtype: Any = None, device: Any = None, requires_grad: 
     return randn(tuple(t.shape), dtype=dtype or t.dtype, device=device or t.device, requires_grad=requires_grad)
 
 
+def as_tensor(data: Any, dtype: Any = None, device: Any = None) -> Tensor:
+    """``data`` as a tensor, sharing memory where that is safe: a tensor is returned as it is (or
+    moved/cast), and any object exposing ``__cuda_array_interface__`` (a PyTorch or CuPy CUDA
+    tensor) is wrapped on the ``cuda`` device without a copy. Anything else (numbers, lists, numpy
+    arrays) is copied, as ``engine.tensor`` does: a foreign host array never becomes a tensor's memory.
+    """
+    if isinstance(data, Tensor):
+        out = data
+    elif hasattr(data, "__cuda_array_interface__"):
+        from engine.backends import device as _device
+        from engine.backends import get_backend
+
+        backend = get_backend("cuda")
+        out = Tensor._make(backend.wrap_interface(data), _device("cuda"), backend)
+    else:
+        return tensor(data, dtype=dtype, device=device)
+    if dtype is not None or device is not None:
+        out = out.to(*(a for a in (device, dtype) if a is not None))
+    return out
+
+
 def from_numpy(array: np.ndarray) -> Tensor:
     """A tensor with ``array``'s values and dtype (float64 stays float64, as in PyTorch)."""
     return tensor(array, dtype=array.dtype if array.dtype.kind == "f" else None)

@@ -124,7 +124,7 @@ def tensor_repr(t) -> str:
     from engine.backends import default_device_name
 
     if t._device.type != default_device_name():  # as PyTorch omits its default "cpu"
-        suffix.append(f"device='{t._device.type}'")
+        suffix.append(f"device='{t._device}'")  # str gives 'cuda:0' for the GPU, as PyTorch
     if array.dtype in (np.float64, np.uint8):
         suffix.append(f"dtype=engine.{array.dtype.name}")
     elif array.size == 0 and array.dtype == np.int64:

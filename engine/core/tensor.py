@@ -229,6 +229,19 @@ class Tensor(TensorBase):
         return bool(self._backend.is_contiguous(self._data))
 
     # ---- conversion -----------------------------------------------------------------------
+    @property
+    def __cuda_array_interface__(self) -> dict:
+        """numba's interface for a ``cuda`` tensor's memory, so PyTorch, CuPy or numba wrap it without a
+        copy (``torch.as_tensor(t, device="cuda")``); absent on other devices, as in PyTorch."""
+        interface = getattr(self._data, "__cuda_array_interface__", None)
+        if interface is None:
+            raise AttributeError(f"__cuda_array_interface__: only cuda tensors have one, this one is on {self.device}")
+        if self.requires_grad:
+            raise GradError(
+                "__cuda_array_interface__: can't share the memory of a tensor that requires grad; use .detach()"
+            )
+        return interface
+
     def numpy(self) -> np.ndarray:
         if self.requires_grad:
             raise GradError("numpy: can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()")
@@ -985,7 +998,7 @@ class Tensor(TensorBase):
                     f"{name}: result type {result_type.name} can't be cast to the desired output type {self.dtype.name}"
                 )
             result = self._backend.astype(result, self._data.dtype)
-        self._backend.setitem(self._data, Ellipsis, result)
+        self._backend.setitem(self._data, (Ellipsis,), result)
         self._bump_version()
         return self
 
@@ -1035,7 +1048,7 @@ class Tensor(TensorBase):
             fits = False
         if not fits:
             raise ShapeError(f"copy_: src of shape {tuple(src.shape)} can't be broadcast to shape {tuple(self.shape)}")
-        self._backend.setitem(self._data, Ellipsis, src.detach().to(self.device)._data)
+        self._backend.setitem(self._data, (Ellipsis,), src.detach().to(self.device)._data)
         self._bump_version()
         return self
 
@@ -1051,7 +1064,7 @@ class Tensor(TensorBase):
 
     def _set_random(self, values: np.ndarray) -> Tensor:
         self._check_inplace("random fill", overlap_ok=True)
-        self._backend.setitem(self._data, Ellipsis, self._backend.from_numpy(values.astype(self._data.dtype)))
+        self._backend.setitem(self._data, (Ellipsis,), self._backend.from_numpy(values.astype(self._data.dtype)))
         self._bump_version()
         return self
 

@@ -383,5 +383,5 @@ def _copy_into(target: Tensor, value: Any) -> None:
 
     source = value.detach() if isinstance(value, Tensor) else tensor(value)
     source = source.to(target.device).to(target.dtype)
-    target._backend.setitem(target._data, Ellipsis, source._data)
+    target._backend.setitem(target._data, (Ellipsis,), source._data)
     target._bump_version()
