@@ -27,6 +27,22 @@ except ImportError:  # the torch comparison is skipped; the engine side still ru
 # the backend line reaches into an array.
 register_backend("opaque", "opaque_backend:OpaqueBackend")
 DEVICES = ["numpy"] + (["c"] if c_available()[0] else []) + ["opaque"]
+
+
+def _real_gpu() -> bool:
+    """Whether a real GPU runs the cuda device here (not numba's simulator, far too slow for the
+    whole suite: tests/cuda covers the cuda device there)."""
+    import os
+
+    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1" or os.environ.get("ENGINE_TEST_CUDA") == "0":
+        return False
+    import engine.cuda
+
+    return engine.cuda.is_available()
+
+
+if _real_gpu():  # on a GPU machine every suite parametrised by DEVICES runs on cuda too
+    DEVICES.append("cuda")
 FLOAT_DTYPES = ["float32", "float64"]
 HAS_TORCH = torch is not None
 

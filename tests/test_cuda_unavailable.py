@@ -49,3 +49,11 @@ def test_without_a_gpu_the_error_says_so():
 def test_the_lectures_first_line_falls_back_to_cpu():
     device = "cuda" if engine.cuda.is_available() else "cpu"
     assert engine.tensor([1.0, 2.0], device=device).sum().item() == 3.0
+
+
+def test_info_lists_every_device():
+    out = subprocess.run([sys.executable, "-m", "engine", "info"], capture_output=True, text=True, check=True).stdout
+    lines = out.strip().splitlines()
+    assert lines[1].startswith("numpy: available")
+    assert lines[2].startswith("c: ") and lines[3].startswith("cuda: ")
+    assert all("\n" not in line for line in lines) and len(lines) == 4
