@@ -85,3 +85,10 @@ def memory_stats() -> dict:
     from engine.backends.cuda_memory import POOL
 
     return POOL.stats()
+
+
+def empty_cache() -> None:
+    """Give the blocks the caching allocator keeps for reuse back to the driver (as PyTorch's)."""
+    from engine.backends.cuda_memory import release_cached
+
+    release_cached()

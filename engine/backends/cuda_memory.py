@@ -106,7 +106,18 @@ def _manager_class():
     return CachingMemoryManager
 
 
-_installed = {"done": False}
+def release_cached() -> None:
+    """Free every cached block (``engine.cuda.empty_cache()``); nothing to do without the plugin."""
+    blocks = POOL.drain()
+    if not blocks or not _installed["active"]:
+        return
+    from numba.cuda.cudadrv import driver
+
+    for pointer in blocks:
+        driver.driver.cuMemFree(pointer)
+
+
+_installed = {"done": False, "active": False}
 
 
 def install() -> None:
@@ -119,3 +130,4 @@ def install() -> None:
     from numba import cuda
 
     cuda.set_memory_manager(_manager_class())
+    _installed["active"] = True
