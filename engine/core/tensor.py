@@ -25,6 +25,8 @@ from engine.backends.layout import broadcast_shapes
 from engine.core import dtypes
 from engine.core.dtypes import DType, as_dtype, from_numpy_dtype, result_dtype
 from engine.core.indexing import normalize_key
+from engine.core.tensor_math import MathMethods
+from engine.core.tensor_shape import ShapeMethods
 from engine.errors import DTypeError, EngineTypeError, EngineValueError, GradError, ShapeError
 from engine.ops import elementwise as _ew
 from engine.ops import linalg as _la
@@ -67,7 +69,7 @@ def _normalize_dims(dim, ndim: int, op: str) -> tuple:
     return out if ndim else ()
 
 
-class Tensor(TensorBase):
+class Tensor(MathMethods, ShapeMethods, TensorBase):
     """An n-d array with a device, a dtype and (optionally) a gradient.
 
     Created with ``engine.tensor(data, dtype=None, device=None, requires_grad=False)``
