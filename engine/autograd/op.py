@@ -126,6 +126,10 @@ class Op:
         result = first._like(out)
         if cls.view and backend.is_view(out):
             result._version_box = first._version_box
+            if requires and GradMode.enabled and len(first._version_box) == 1:
+                # A view inside a graph: an in-place change of this memory can't be recorded (the
+                # other view's history would miss it), so the box is marked and such a change refused.
+                first._version_box.append(True)
         if requires and GradMode.enabled:
             result.requires_grad = True
             ctx.inputs = args

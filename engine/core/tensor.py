@@ -955,10 +955,14 @@ class Tensor(MathMethods, ShapeMethods, TensorBase):
                     f"setitem: the value is on device {value.device} but the tensor is on {self.device}; "
                     "move it with .to(device)"
                 )
-            v = value._data
-        else:
-            v = value
-        self._backend.setitem(self._data, normalize_key(self, key), v)
+            if value.dtype != self.dtype:
+                value = value.to(self.dtype)
+        key = normalize_key(self, key)
+        if self._records_inplace("setitem", value):
+            self._adopt(_shp.IndexPut.apply(self._history(), value if isinstance(value, Tensor) else
+                                            self._scalar_tensor(value), key))
+            return
+        self._backend.setitem(self._data, key, value._data if isinstance(value, Tensor) else value)
         self._bump_version()
 
     # ---- in place ------------------------------------------------------------------------------
@@ -970,22 +974,82 @@ class Tensor(MathMethods, ShapeMethods, TensorBase):
         """
         if GradMode.enabled and self.requires_grad and self.grad_fn is None:
             raise GradError(
-                f"{op}: a leaf tensor that requires grad is used in an in-place operation; "
+                f"{op}: a leaf Variable that requires grad is being used in an in-place operation; "
                 "wrap the update in `with engine.no_grad():` or use an out-of-place op"
             )
-        if GradMode.enabled and self.grad_fn is not None:
-            raise GradError(f"{op}: in-place operations on tensors that are part of a graph are not supported")
         if not overlap_ok and self._backend.internal_overlap(self._data):
             raise EngineValueError(
                 f"{op}: unsupported operation: more than one element of the written-to tensor (shape "
                 f"{tuple(self.shape)}, an expanded view) refers to a single memory location; .clone() it first"
             )
 
+    def _records_inplace(self, op: str, *others) -> bool:
+        """Whether an in-place change must be recorded in the graph (as PyTorch does): grad mode is
+        on and this tensor, or an operand, requires grad. A tensor whose memory a graph view shares
+        can't be changed that way (its views' history would be silently wrong): one clear error."""
+        if not GradMode.enabled:
+            return False
+        if not (self.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others)):
+            return False
+        if len(self._version_box) > 1:
+            raise GradError(
+                f"{op}: in-place operation on a tensor that is, or has, a view inside a graph (shape "
+                f"{tuple(self.shape)}) is not supported; use an out-of-place op, or .clone() first"
+            )
+        return True
+
+    def _history(self) -> Tensor:
+        """A new tensor object standing for this one as it is now (its memory and its grad_fn), to be
+        an input of the op that changes it in place: the op's node must not see the tensor after the
+        change (its grad_fn will be that node)."""
+        old = Tensor._make(self._data, self._device, self._backend, self.requires_grad, self._version_box)
+        old.grad_fn = self.grad_fn
+        return old
+
+    def _scalar_tensor(self, value) -> Tensor:
+        return self._like(self._backend.full((), dtypes.number_as(value, self.dtype, "setitem"), self._data.dtype))
+
+    def _adopt(self, result: Tensor) -> Tensor:
+        """Finish an in-place change recorded in the graph: write ``result``'s values into this
+        tensor's memory (its views see them; its version goes up) and make ``result``'s node this
+        tensor's grad_fn, so backward flows through the change."""
+        if result.dtype != self.dtype:
+            result = result.to(self.dtype)
+        self._backend.setitem(self._data, (Ellipsis,), result._data)
+        self._bump_version()
+        self.grad_fn = result.grad_fn
+        self.requires_grad = result.requires_grad
+        if self._retain and self.grad_fn is not None:
+            self.grad_fn.retained = self
+        return self
+
     def _inplace(self, op: str, other) -> Tensor:
         """``self op= other``: computed in the promoted dtype (PyTorch's rule), then written back in
-        ``self``'s dtype, which must be able to hold it (a float result can't go into an int tensor)."""
+        ``self``'s dtype, which must be able to hold it (a float result can't go into an int tensor).
+
+        Under grad mode with a tensor that requires grad involved, the change is recorded in the graph:
+        the op runs out of place on this tensor's current value and this tensor adopts the result."""
         name = op + "_"
         self._check_inplace(name)
+        if self._records_inplace(name, other):
+            fn = {"add": _ew.Add, "sub": _ew.Sub, "mul": _ew.Mul, "div": _ew.Div}[op]
+            old = self._history()
+            if fn.saved_inputs is None:
+                # The op reads its inputs at backward, and this memory is about to change: keep a copy.
+                old = old.clone()
+            operand = old if other is self else other
+            a, b = old._operand(operand, name, floating=op == "div")
+            result = fn.apply(a, b)
+            if tuple(result.shape) != tuple(self.shape):
+                raise ShapeError(
+                    f"{name}: the result shape {tuple(result.shape)} does not match the in-place tensor's shape "
+                    f"{tuple(self.shape)}"
+                )
+            if dtypes.category(result.dtype) > dtypes.category(self.dtype):
+                raise DTypeError(
+                    f"{name}: result type {result.dtype.name} can't be cast to the desired output type {self.dtype.name}"
+                )
+            return self._adopt(result)
         a, b = self._operand(other, name, floating=op == "div")
         result = self._backend.binary(op, a._data, b._data if isinstance(b, Tensor) else b)
         if result.shape != self._data.shape:
@@ -1022,10 +1086,7 @@ class Tensor(MathMethods, ShapeMethods, TensorBase):
     __itruediv__ = div_
 
     def zero_(self) -> Tensor:
-        self._check_inplace("zero_", overlap_ok=True)
-        self._backend.fill(self._data, 0)
-        self._bump_version()
-        return self
+        return self.fill_(0)
 
     def fill_(self, value) -> Tensor:
         self._check_inplace("fill_", overlap_ok=True)
@@ -1035,6 +1096,8 @@ class Tensor(MathMethods, ShapeMethods, TensorBase):
             value = value.item()
         if not dtypes.is_number(value):
             raise EngineTypeError(f"fill_: the value must be a number, got {type(value).__name__}")
+        if self._records_inplace("fill_"):  # the old values no longer matter: their gradient is 0
+            return self._adopt(_shp.IndexPut.apply(self._history(), self._scalar_tensor(value), (Ellipsis,)))
         self._backend.fill(self._data, dtypes.number_as(value, self.dtype, "fill_"))
         self._bump_version()
         return self
@@ -1050,6 +1113,9 @@ class Tensor(MathMethods, ShapeMethods, TensorBase):
             fits = False
         if not fits:
             raise ShapeError(f"copy_: src of shape {tuple(src.shape)} can't be broadcast to shape {tuple(self.shape)}")
+        if self._records_inplace("copy_", src):  # d/d src = 1 (summed over broadcast), d/d old self = 0
+            moved = src.to(self.device).to(self.dtype)
+            return self._adopt(_shp.IndexPut.apply(self._history(), moved, (Ellipsis,)))
         self._backend.setitem(self._data, (Ellipsis,), src.detach().to(self.device)._data)
         self._bump_version()
         return self
@@ -1066,6 +1132,9 @@ class Tensor(MathMethods, ShapeMethods, TensorBase):
 
     def _set_random(self, values: np.ndarray) -> Tensor:
         self._check_inplace("random fill", overlap_ok=True)
+        if self._records_inplace("random fill"):
+            drawn = self._like(self._backend.from_numpy(values.astype(self._data.dtype)))
+            return self._adopt(_shp.IndexPut.apply(self._history(), drawn, (Ellipsis,)))
         self._backend.setitem(self._data, (Ellipsis,), self._backend.from_numpy(values.astype(self._data.dtype)))
         self._bump_version()
         return self

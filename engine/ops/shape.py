@@ -157,3 +157,28 @@ class Gather(Op):
     @staticmethod
     def backward(ctx, g):
         return ctx.backend.scatter_add(ctx.shape, ctx.dim, ctx.index, g), None, None
+
+
+class IndexPut(Op):
+    """out = x with out[key] = v (v broadcast to the selection): what an in-place ``x[key] = v``
+    (and ``fill_``, ``copy_``) records in the graph;  dx = g with g[key] = 0,  dv = g[key]."""
+
+    saved_inputs = ()
+
+    @staticmethod
+    def forward(ctx, x, v, key):
+        bk = ctx.backend
+        ctx.key = key
+        out = bk.copy(x)
+        bk.setitem(out, key, v)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        bk = ctx.backend
+        gx = None
+        if ctx.needs_input_grad[0]:
+            gx = bk.copy(g)
+            bk.setitem(gx, ctx.key, 0)
+        gv = bk.copy(bk.getitem(g, ctx.key)) if ctx.needs_input_grad[1] else None
+        return gx, gv, None
