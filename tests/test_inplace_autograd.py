@@ -178,7 +178,7 @@ def custom_functions(lib):
 def test_custom_functions_as_pytorch_users_write_them(device):
     ours, theirs = run(custom_functions, device)
     compare(ours, theirs)
-    assert ours[2] == pytest.approx((-0.2 * 1 + 4.0 * 2 - 0.6 * 3 + 1.0 * 4))
+    assert ours[2] == pytest.approx(-0.2 * 1 + 4.0 * 2 - 0.6 * 3 + 1.0 * 4)
 
 
 @devices

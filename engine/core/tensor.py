@@ -1047,7 +1047,8 @@ class Tensor(MathMethods, ShapeMethods, TensorBase):
                 )
             if dtypes.category(result.dtype) > dtypes.category(self.dtype):
                 raise DTypeError(
-                    f"{name}: result type {result.dtype.name} can't be cast to the desired output type {self.dtype.name}"
+                    f"{name}: result type {result.dtype.name} can't be cast to the desired output type "
+                    f"{self.dtype.name}"
                 )
             return self._adopt(result)
         a, b = self._operand(other, name, floating=op == "div")
