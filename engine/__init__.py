@@ -17,11 +17,14 @@ from engine.core.creation import (
     arange,
     as_tensor,
     empty,
+    empty_like,
     eye,
     from_numpy,
     full,
     full_like,
     linspace,
+    logspace,
+    normal,
     ones,
     ones_like,
     rand,
@@ -37,6 +40,25 @@ from engine.core.dtypes import DType, float32, float64, int64, uint8  # noqa: A0
 from engine.core.dtypes import bool_ as bool
 from engine.core.random import initial_seed, manual_seed
 from engine.core.serialization import load, save
+from engine.core.shape_functions import (
+    chunk,
+    flip,
+    fliplr,
+    flipud,
+    gather,
+    index_select,
+    masked_fill,
+    moveaxis,
+    movedim,
+    narrow,
+    repeat_interleave,
+    roll,
+    scatter,
+    scatter_add,
+    split,
+    tile,
+    unbind,
+)
 from engine.core.tensor import Size, Tensor, cat, matmul, maximum, minimum, stack, tensor, where
 from engine.core.tensor_functions import (
     abs,  # noqa: A004

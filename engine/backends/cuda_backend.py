@@ -295,6 +295,33 @@ class CudaBackend(Backend):
     def min(self, x: CudaArray, axis, keepdim: bool = False, arg: bool = True):
         return self._extreme("min", x, axis, keepdim, arg)
 
+    def scan(self, op: str, x: CudaArray, axis: int) -> CudaArray:
+        """A kernel thread per row walks it in order (engine/_kernels/scan.py)."""
+        from engine._kernels import scan as _scan
+
+        out = _empty(x.shape, x.dtype)
+        if x.ndim == 0:
+            _ew.copy(x.view, x.shape, out.buffer)
+        else:
+            _scan.scan(op, x.view, x.shape, axis, out.buffer)
+        return out
+
+    def sort(self, x: CudaArray, axis: int, descending: bool = False):
+        """A kernel thread per element finds its rank in its row (engine/_kernels/sort.py); bools
+        are sorted as uint8."""
+        from engine._kernels import sort as _sort
+
+        if x.dtype == np.bool_:
+            values, index = self.sort(self.astype(x, np.uint8), axis, descending)
+            return self.astype(values, np.bool_), index
+        values, index = _empty(x.shape, x.dtype), _empty(x.shape, np.int64)
+        if x.ndim == 0:
+            _ew.copy(x.view, x.shape, values.buffer)
+            _ew.fill(index.view, index.shape, 0)
+        else:
+            _sort.sort(x.view, x.shape, axis, descending, values.buffer, index.buffer)
+        return values, index
+
     # ---- matmul -----------------------------------------------------------------------------------
     def matmul(self, a: CudaArray, b: CudaArray, transpose_a: bool = False, transpose_b: bool = False) -> CudaArray:
         from engine._kernels import matmul as _mm
@@ -354,7 +381,7 @@ class CudaBackend(Backend):
         for axis, (n, s) in enumerate(zip(x.shape, x.strides)):
             ramp = np.arange(n, dtype=np.int64) * s
             grid += ramp.reshape((n,) + (1,) * (x.ndim - axis - 1))
-        return grid[key]
+        return np.ascontiguousarray(grid[key])  # a basic part of the key can leave a strided view
 
     def getitem(self, x: CudaArray, key: tuple) -> CudaArray:
         view = self._basic_view(x, key)

@@ -26,7 +26,7 @@ from engine.core import dtypes
 from engine.core.dtypes import DType, as_dtype, from_numpy_dtype, result_dtype
 from engine.core.indexing import normalize_key
 from engine.core.tensor_math import MathMethods
-from engine.core.tensor_shape import ShapeMethods
+from engine.core.tensor_shape import ShapeMethods, legacy_constructor_data
 from engine.errors import DTypeError, EngineTypeError, EngineValueError, GradError, ShapeError
 from engine.ops import elementwise as _ew
 from engine.ops import linalg as _la
@@ -81,8 +81,10 @@ class Tensor(MathMethods, ShapeMethods, TensorBase):
     )
     __array_priority__ = 1000  # numpy scalars on the left defer to our operators
 
-    def __init__(self, data: Any = (), dtype: Any = None, device: Any = None, requires_grad: bool = False):
-        # engine.Tensor(list) is PyTorch's legacy constructor: float32 whatever the data (torch.Tensor([0, 1, 2])).
+    def __init__(self, *data: Any, dtype: Any = None, device: Any = None, requires_grad: bool = False):
+        # engine.Tensor(list) is PyTorch's legacy constructor: float32 whatever the data (torch.Tensor([0, 1, 2]));
+        # engine.Tensor(784, 30) is a shape (uninitialised in PyTorch, zeros here).
+        data = legacy_constructor_data(data, "Tensor")
         made = tensor(
             data,
             dtype=dtype if dtype is not None or isinstance(data, Tensor) else dtypes.float32,
@@ -774,28 +776,6 @@ class Tensor(MathMethods, ShapeMethods, TensorBase):
         axis = _normalize_dim(dim, self.ndim, "arg" + kind)
         _, index = getattr(self._backend, kind)(self._data, axis, keepdim, arg=True)
         return self._like(index)
-
-    def gather(self, dim: int, index: Tensor) -> Tensor:
-        """``out[i][j] = self[i][index[i][j]]`` for dim 1 (any dim alike): one entry per position of
-        ``index`` (int64, same number of dims, no bigger than self except along ``dim``)."""
-        d = _normalize_dim(dim, self.ndim, "gather")
-        if not isinstance(index, Tensor) or index.dtype is not dtypes.int64:
-            got = index.dtype.name if isinstance(index, Tensor) else type(index).__name__
-            raise DTypeError(f"gather: index must be an int64 tensor, got {got}")
-        if index.ndim != self.ndim or any(
-            index.shape[i] > self.shape[i] for i in range(self.ndim) if i != d
-        ):
-            raise ShapeError(
-                f"gather: index of shape {tuple(index.shape)} does not fit input of shape {tuple(self.shape)} "
-                f"(same number of dims, no bigger except along dim {d})"
-            )
-        if index.numel():
-            low, high = _extremes(index)
-            n = self.shape[d] if self.ndim else 1
-            if low < 0 or high >= n:
-                bad = low if low < 0 else high
-                raise EngineValueError(f"gather: index {bad} is out of bounds for dimension {d} with size {n}")
-        return _shp.Gather.apply(self, index, d)
 
     def softmax(self, dim: int):
         return softmax(self, dim)
