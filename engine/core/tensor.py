@@ -365,6 +365,27 @@ class Tensor(MathMethods, ShapeMethods, TensorBase):
             self.grad_fn.retained = self
         return self
 
+    def __deepcopy__(self, memo: dict) -> Tensor:
+        """``copy.deepcopy``: new memory with the same values (and grad), on the same device; only
+        leaves can be copied, as in PyTorch (a copied graph would have nowhere to send gradients)."""
+        if self.grad_fn is not None:
+            raise GradError(
+                "deepcopy: only tensors created explicitly by the user (graph leaves) support the deepcopy "
+                "protocol; use .detach().clone()"
+            )
+        if id(self) in memo:
+            return memo[id(self)]
+        copied = object.__new__(type(self))
+        copied._data = self._backend.copy(self._data)
+        copied._device, copied._backend = self._device, self._backend
+        copied.requires_grad, copied.grad_fn, copied._retain = self.requires_grad, None, False
+        copied._version_box = [0]
+        copied._grad = None
+        memo[id(self)] = copied
+        if self._grad is not None:
+            copied._grad = self._grad.__deepcopy__(memo)
+        return copied
+
     def detach(self) -> Tensor:
         """The same storage without history: changes through either are seen by both (and by
         backward's version check)."""
@@ -1216,7 +1237,8 @@ def tensor(data: Any, dtype: Any = None, device: Any = None, requires_grad: bool
         _refuse_huge_integers(array)
     if array.dtype.kind not in "fiub":
         raise EngineTypeError(f"tensor: data of type {array.dtype} is not numeric; use numbers, lists or arrays")
-    np_dtype = as_dtype(dtype).np if dtype is not None else _default_dtype_for(array, isinstance(data, np.ndarray))
+    from_numpy = isinstance(data, (np.ndarray, np.generic))  # numpy's float64 stays float64, as in PyTorch
+    np_dtype = as_dtype(dtype).np if dtype is not None else _default_dtype_for(array, from_numpy)
     if array.dtype == np.uint64 and np_dtype.kind != "f" and array.size and array.max() >= 2**63:
         # Python ints from 2**63 to 2**64 - 1 arrive as uint64: as int64 they would wrap to negatives.
         raise EngineValueError(

@@ -5,12 +5,17 @@ then calls one fused op from ``engine.ops`` where there is one: ``linear`` is on
 (``x W^T + b`` and its activation), ``cross_entropy`` is one node (log-sum-exp and the
 ``softmax - one_hot`` gradient). The rarer options (class weights, ``ignore_index``, label
 smoothing, probability targets) are composed from ``log_softmax`` and indexing.
+
+The normalizations (``batch_norm``, ``layer_norm``), ``embedding``, ``gelu``, ``softplus`` and
+the robust losses (``smooth_l1_loss``, ``huber_loss``) are compositions of tensor ops: their
+gradients are those of the ops they are made of, with no derivative of their own to get wrong.
 """
 
 from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 
 from engine.backends.layout import broadcast_shapes
 from engine.core import dtypes
@@ -20,6 +25,7 @@ from engine.core.tensor import softmax as _softmax
 from engine.errors import DTypeError, EngineTypeError, EngineValueError, ShapeError
 from engine.ops import elementwise as _ew
 from engine.ops import neural as _nn
+from engine.ops import shape as _shape_ops
 
 _REDUCTIONS = ("mean", "sum", "none")
 _FUSED_ACTIVATIONS = (None, "relu", "sigmoid", "tanh")
@@ -153,6 +159,36 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # 
     return _ew.Elu.apply(x, float(alpha))
 
 
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
+    """x Phi(x), Phi the standard normal CDF: x/2 (1 + erf(x / sqrt 2));  d/dx = Phi(x) + x phi(x).
+
+    ``approximate='tanh'``: x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). Both are composed from
+    tensor ops (``erf``, ``tanh``), whose derivatives give the gradient.
+    """
+    x = _check_tensor("gelu", "input", input)
+    if approximate not in ("none", "tanh"):
+        raise EngineValueError(f"gelu: approximate argument must be either 'none' or 'tanh', got {approximate!r}")
+    _check_floating("gelu", "input", x)
+    if approximate == "tanh":
+        inner = (x + x * x * x * 0.044715) * math.sqrt(2.0 / math.pi)
+        return x * 0.5 * (inner.tanh() + 1.0)
+    return x * 0.5 * ((x * math.sqrt(0.5)).erf() + 1.0)
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
+    """log(1 + e^(beta x)) / beta, and x itself where beta x > threshold;  d/dx = sigmoid(beta x) (or 1).
+
+    The exponential only sees values up to the threshold (the others are replaced by 0 before
+    it), so a large x gives neither inf in the unused branch nor a NaN gradient through it.
+    """
+    x = _check_tensor("softplus", "input", input)
+    _check_floating("softplus", "input", x)
+    scaled = x * beta
+    linear = scaled > threshold
+    safe = where(linear, 0.0, scaled)
+    return where(linear, x, safe.exp().log1p() / beta)
+
+
 def _implicit_dim(op: str, ndim: int) -> int:
     """PyTorch's legacy choice when ``dim`` is left out: 0 for 0-, 1- and 3-d input, else 1."""
     warnings.warn(
@@ -188,6 +224,213 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
     keep = generator().random(tuple(input.shape)) >= p
     mask = (keep / (1.0 - p)).astype(input._data.dtype)
     return input * input._like(input._backend.from_numpy(mask))
+
+
+# ---- normalization and embeddings -------------------------------------------------------------------
+
+def _check_stat(op: str, name: str, t: Tensor | None, channels: int, x: Tensor) -> None:
+    """A per-channel vector (running mean/var, weight, bias): shape (C,), the input's device."""
+    if t is None:
+        return
+    _check_tensor(op, name, t)
+    if tuple(t.shape) != (channels,):
+        raise ShapeError(
+            f"{op}: {name} must have shape ({channels},) (one value per channel of input {tuple(x.shape)}), "
+            f"got {tuple(t.shape)}"
+        )
+    if t._backend is not x._backend:
+        from engine.errors import DeviceError
+
+        raise DeviceError(f"{op}: {name} is on {t.device} but input is on {x.device}; move them to one device")
+
+
+def batch_norm(
+    input: Tensor,  # noqa: A002
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """y = (x - mean) / sqrt(var + eps) * weight + bias per channel (dim 1 of (N, C, ...)).
+
+    Training: mean and the biased var over every dim but 1 (the batch's statistics; the
+    gradient flows through them), and the running buffers move in place:
+    r <- (1 - momentum) r + momentum s, with the *unbiased* variance (n / (n - 1)) for
+    ``running_var``, as in PyTorch. Otherwise the running buffers are the statistics.
+    """
+    op = "batch_norm"
+    x = _check_tensor(op, "input", input)
+    _check_floating(op, "input", x)
+    if x.ndim < 2:
+        raise ShapeError(f"{op}: input must have a batch and a channel dimension (N, C, ...), got {tuple(x.shape)}")
+    channels = x.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
+        _check_stat(op, name, t, channels, x)
+    axes = (0, *range(2, x.ndim))
+    count = x.numel() // channels if channels else 0
+    bcast = (1, channels) + (1,) * (x.ndim - 2)
+    if training:
+        if count <= 1:
+            raise EngineValueError(
+                f"{op}: expected more than 1 value per channel when training, got input size {tuple(x.shape)}"
+            )
+        mean = x.mean(dim=axes, keepdim=True)
+        centered = x - mean
+        squares = (centered * centered).sum(dim=axes, keepdim=True)
+        var = squares / count
+        if running_mean is not None or running_var is not None:
+            from engine.autograd.grad_mode import no_grad
+
+            with no_grad():
+                if running_mean is not None:
+                    running_mean.mul_(1.0 - momentum).add_(mean.reshape(channels).to(running_mean.dtype),
+                                                           alpha=momentum)
+                if running_var is not None:
+                    unbiased = squares.reshape(channels) / (count - 1)
+                    running_var.mul_(1.0 - momentum).add_(unbiased.to(running_var.dtype), alpha=momentum)
+    else:
+        if running_mean is None or running_var is None:
+            raise EngineValueError(
+                f"{op}: running_mean and running_var must be given when training=False (they are the statistics)"
+            )
+        mean = running_mean.reshape(*bcast).to(x.dtype)
+        var = running_var.reshape(*bcast).to(x.dtype)
+        centered = x - mean
+    out = centered / (var + eps).sqrt()
+    if weight is not None:
+        out = out * weight.reshape(*bcast)
+    if bias is not None:
+        out = out + bias.reshape(*bcast)
+    return out
+
+
+def layer_norm(
+    input: Tensor,  # noqa: A002
+    normalized_shape: int | Sequence[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """y = (x - mean) / sqrt(var + eps) * weight + bias, the statistics (biased variance) taken
+    over the last ``len(normalized_shape)`` dims of each sample; the gradient flows through them."""
+    op = "layer_norm"
+    x = _check_tensor(op, "input", input)
+    _check_floating(op, "input", x)
+    shape = _normalized_shape(op, normalized_shape)
+    k = len(shape)
+    if x.ndim < k or tuple(x.shape[x.ndim - k:]) != shape:
+        raise ShapeError(
+            f"{op}: given normalized_shape={list(shape)}, expected input with shape [*, "
+            f"{', '.join(map(str, shape))}], but got input of size {list(x.shape)}"
+        )
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None:
+            _check_tensor(op, name, t)
+            if tuple(t.shape) != shape:
+                raise ShapeError(f"{op}: {name} must have shape {shape} (normalized_shape), got {tuple(t.shape)}")
+    axes = tuple(range(x.ndim - k, x.ndim))
+    if not axes:  # normalized_shape=() normalizes each element on its own: (x - x) / sqrt(0 + eps)
+        out = (x - x) / math.sqrt(eps)
+    else:
+        mean = x.mean(dim=axes, keepdim=True)
+        centered = x - mean
+        var = (centered * centered).mean(dim=axes, keepdim=True)
+        out = centered / (var + eps).sqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def _normalized_shape(op: str, normalized_shape: object) -> tuple:
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if any(isinstance(d, bool) or not isinstance(d, int) or d < 0 for d in shape):
+        raise EngineValueError(f"{op}: normalized_shape must be an int or a sequence of non-negative ints, "
+                               f"got {normalized_shape!r}")
+    return shape
+
+
+def _padding_index(op: str, padding_idx: int | None, rows: int) -> int | None:
+    """PyTorch's rule: a negative padding_idx counts from the end; it must name a row."""
+    if padding_idx is None:
+        return None
+    if isinstance(padding_idx, bool) or not isinstance(padding_idx, int) or not -rows <= padding_idx < rows:
+        raise EngineValueError(f"{op}: padding_idx must be within num_embeddings ({rows}), got {padding_idx!r}")
+    return padding_idx % rows
+
+
+def embedding(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
+    """out[..., :] = weight[input[...], :]: row lookup for integer indices of any shape.
+
+    d weight = the output gradients added back into the rows they came from (``gather`` along
+    dim 0, whose backward is ``scatter_add``), except the ``padding_idx`` row, which gets none.
+    ``max_norm`` first rescales, in place, each looked-up row whose ``norm_type``-norm exceeds it.
+    ``sparse=True`` is accepted, but the gradient is dense (the engine has no sparse tensors).
+    """
+    op = "embedding"
+    idx = _check_tensor(op, "input", input)
+    w = _check_tensor(op, "weight", weight)
+    if idx.dtype is not dtypes.int64:
+        raise DTypeError(f"{op}: indices (input) must be an int64 (long) tensor, got {idx.dtype.name}; use .long()")
+    if w.ndim != 2:
+        raise ShapeError(f"{op}: weight must be 2-D (num_embeddings, embedding_dim), got shape {tuple(w.shape)}")
+    if idx._backend is not w._backend:
+        from engine.errors import DeviceError
+
+        raise DeviceError(f"{op}: input is on {idx.device} but weight is on {w.device}; move them to one device")
+    if scale_grad_by_freq:
+        raise EngineValueError(f"{op}: scale_grad_by_freq=True is not supported; use the default False")
+    rows, dim = w.shape
+    padding_idx = _padding_index(op, padding_idx, rows)
+    flat = idx.reshape(-1)
+    if flat.numel():
+        low, high = _extremes(flat)
+        if low < 0 or high >= rows:
+            bad = low if low < 0 else high
+            raise EngineValueError(
+                f"{op}: index {bad} is out of range for {rows} embeddings (valid: 0 to {rows - 1})"
+            )
+    if max_norm is not None:
+        _renorm_rows(w, flat, float(max_norm), float(norm_type))
+    index = flat.reshape(-1, 1).expand(flat.shape[0], dim).contiguous()
+    out = _shape_ops.Gather.apply(w, index, 0)
+    if padding_idx is not None and w.requires_grad:
+        # The padding row's value is looked up as stored but gets no gradient.
+        out = where((flat == padding_idx).reshape(-1, 1), out.detach(), out)
+    return out.reshape(*idx.shape, dim)
+
+
+def _renorm_rows(weight: Tensor, flat: Tensor, max_norm: float, norm_type: float) -> None:
+    """weight[i] *= max_norm / (norm + 1e-7) for each looked-up row i whose norm exceeds max_norm
+    (in place and outside the graph, as PyTorch's ``embedding_renorm_``; bumps the version)."""
+    import numpy as np
+
+    from engine.autograd.grad_mode import no_grad
+
+    bk = weight._backend
+    ids = np.unique(bk.to_numpy(flat._data))  # host keys, as the setitem primitive takes them
+    with no_grad():
+        picked = weight._like(bk.getitem(weight._data, (ids,)))
+        if math.isinf(norm_type):
+            norms = picked.abs().amax(dim=1)
+        else:
+            norms = (picked.abs() ** norm_type).sum(dim=1) ** (1.0 / norm_type)
+        scale = where(norms > max_norm, max_norm / (norms + 1e-7), 1.0)
+        bk.setitem(weight._data, (ids,), (picked * scale.reshape(-1, 1))._data)
+    weight._bump_version()
 
 
 def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
@@ -226,6 +469,17 @@ def _pair(op: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
     _check_same_dtype(op, input, target)
 
 
+def _warn_if_broadcast(input: Tensor, target: Tensor) -> None:  # noqa: A002
+    """PyTorch's warning when a regression loss broadcasts target against input (often a bug:
+    (N, 1) against (N,) gives an (N, N) loss)."""
+    if input._data.shape != target._data.shape:
+        warnings.warn(
+            f"Using a target size ({target.shape}) that is different to the input size ({input.shape}). "
+            "This will likely lead to incorrect results due to broadcasting. Please ensure they have the same size.",
+            UserWarning, stacklevel=3,
+        )
+
+
 def _broadcastable(op: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
     if input._data.shape == target._data.shape:
         return
@@ -242,6 +496,7 @@ def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor: 
     """mean (x - y)^2 (or the sum, or per element);  d/dx = 2 (x - y) / n. Shapes broadcast."""
     _pair("mse_loss", input, target)
     _broadcastable("mse_loss", input, target)
+    _warn_if_broadcast(input, target)
     return _nn.MSE.apply(input, target, reduction=_check_reduction("mse_loss", reduction))
 
 
@@ -249,7 +504,81 @@ def l1_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  
     """mean |x - y|;  d/dx = sign(x - y) / n. Shapes broadcast."""
     _pair("l1_loss", input, target)
     _broadcastable("l1_loss", input, target)
+    _warn_if_broadcast(input, target)
     return _nn.L1.apply(input, target, reduction=_check_reduction("l1_loss", reduction))
+
+
+def _legacy_reduction(size_average: bool | None, reduce: bool | None) -> str:
+    """PyTorch's deprecated ``size_average``/``reduce`` pair as a ``reduction`` string (with its warning)."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    reduction = ("mean" if size_average else "sum") if reduce else "none"
+    warnings.warn(
+        f"size_average and reduce args will be deprecated, please use reduction='{reduction}' instead.",
+        UserWarning, stacklevel=3,
+    )
+    return reduction
+
+
+def _reduce(per_item: Tensor, reduction: str) -> Tensor:
+    if reduction == "none":
+        return per_item
+    return per_item.sum() if reduction == "sum" else per_item.mean()
+
+
+def smooth_l1_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    size_average: bool | None = None,
+    reduce: bool | None = None,
+    reduction: str = "mean",
+    beta: float = 1.0,
+) -> Tensor:
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta, for d = x - y;  d/dx = d / beta or sign(d).
+
+    ``beta = 0`` is ``l1_loss`` (as in PyTorch: the quadratic piece would divide by zero).
+    """
+    op = "smooth_l1_loss"
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    _pair(op, input, target)
+    _broadcastable(op, input, target)
+    _warn_if_broadcast(input, target)
+    reduction = _check_reduction(op, reduction)
+    if beta < 0:
+        raise EngineValueError(f"{op}: does not support negative values for beta, got beta={beta}")
+    if beta == 0:
+        return _nn.L1.apply(input, target, reduction=reduction)
+    diff = (input - target).abs()
+    return _reduce(where(diff < beta, diff * diff * 0.5 / beta, diff - 0.5 * beta), reduction)
+
+
+def huber_loss(
+    input: Tensor,  # noqa: A002
+    target: Tensor,
+    reduction: str = "mean",
+    delta: float = 1.0,
+    weight: Tensor | None = None,
+) -> Tensor:
+    """0.5 d^2 where |d| <= delta, else delta (|d| - 0.5 delta), for d = x - y;  d/dx = d or delta sign(d).
+
+    Equal to ``delta * smooth_l1_loss(x, y, beta=delta)``. ``weight`` multiplies each element's loss.
+    """
+    op = "huber_loss"
+    _pair(op, input, target)
+    _broadcastable(op, input, target)
+    _warn_if_broadcast(input, target)
+    reduction = _check_reduction(op, reduction)
+    if not delta > 0:
+        raise EngineValueError(f"{op}: does not support non-positive values for delta, got delta={delta}")
+    diff = (input - target).abs()
+    per_item = where(diff < delta, diff * diff * 0.5, (diff - 0.5 * delta) * delta)
+    if weight is not None:
+        _check_tensor(op, "weight", weight)
+        if tuple(weight.shape) != tuple(input.shape):
+            raise ShapeError(f"{op}: weight shape {tuple(weight.shape)} must equal input shape {tuple(input.shape)}")
+        per_item = per_item * weight
+    return _reduce(per_item, reduction)
 
 
 def _same_shape(op: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
@@ -526,12 +855,17 @@ def _cross_entropy_probs(
 
 
 __all__ = [
+    "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
     "dropout",
     "elu",
+    "embedding",
+    "gelu",
+    "huber_loss",
     "l1_loss",
+    "layer_norm",
     "leaky_relu",
     "linear",
     "log_softmax",
@@ -540,6 +874,8 @@ __all__ = [
     "one_hot",
     "relu",
     "sigmoid",
+    "smooth_l1_loss",
     "softmax",
+    "softplus",
     "tanh",
 ]

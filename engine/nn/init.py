@@ -8,6 +8,7 @@ a weight (out, in, *kernel) has fan_in = in * prod(kernel) and fan_out = out * p
 from __future__ import annotations
 
 import math
+import warnings
 
 from engine.autograd.grad_mode import no_grad
 from engine.core.tensor import Tensor
@@ -54,6 +55,14 @@ def _fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
+def _zero_element(tensor: Tensor) -> bool:
+    """An empty weight has nothing to fill (and no fan to divide by): PyTorch warns and returns it."""
+    if 0 in tuple(tensor.shape):
+        warnings.warn("Initializing zero-element tensors is a no-op", UserWarning, stacklevel=3)
+        return True
+    return False
+
+
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
     """Fill with U(a, b)."""
     with no_grad():
@@ -66,16 +75,58 @@ def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
         return tensor.normal_(mean, std)
 
 
+def trunc_normal_(
+    tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0
+) -> Tensor:
+    """Fill with N(mean, std^2) restricted to [a, b] (values outside are drawn again).
+
+    Drawn on the host from the engine's generator by rejection; when [a, b] holds almost none of
+    the distribution (PyTorch warns when mean is more than 2 std outside it), the last few
+    stragglers are clipped into [a, b].
+    """
+    from engine.core.random import generator
+
+    if not a < b:
+        raise EngineValueError(f"trunc_normal_: the interval [a, b] must not be empty, got a={a}, b={b}")
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of values "
+                      "may be incorrect.", UserWarning, stacklevel=2)
+    rng = generator()
+    values = rng.normal(mean, std, size=tuple(tensor.shape))
+    for _ in range(100):
+        outside = (values < a) | (values > b)
+        if not outside.any():
+            break
+        values[outside] = rng.normal(mean, std, size=int(outside.sum()))
+    from engine.core.tensor import tensor as as_tensor
+
+    with no_grad():
+        return tensor.copy_(as_tensor(values.clip(a, b), dtype=tensor.dtype, device=tensor.device))
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """Fill a 2-D tensor with the identity (ones on the diagonal, zeros elsewhere)."""
+    from engine.core.creation import eye
+
+    if tensor.ndim != 2:
+        raise EngineValueError(f"eye_: only tensors with 2 dimensions are supported, got shape {tuple(tensor.shape)}")
+    with no_grad():
+        return tensor.copy_(eye(*tensor.shape, dtype=tensor.dtype, device=tensor.device))
+
+
 def constant_(tensor: Tensor, val: float) -> Tensor:
+    """Fill with ``val``."""
     with no_grad():
         return tensor.fill_(val)
 
 
 def zeros_(tensor: Tensor) -> Tensor:
+    """Fill with 0."""
     return constant_(tensor, 0.0)
 
 
 def ones_(tensor: Tensor) -> Tensor:
+    """Fill with 1."""
     return constant_(tensor, 1.0)
 
 
@@ -100,9 +151,9 @@ def kaiming_uniform_(
 
     ``nn.Linear`` uses a = sqrt(5): gain = sqrt(1/3), so b = 1 / sqrt(fan_in).
     """
+    if _zero_element(tensor):
+        return tensor
     fan = _fan(tensor, mode)
-    if fan == 0:
-        return tensor  # an empty weight: nothing to fill (PyTorch warns and does the same)
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
     bound = math.sqrt(3.0) * std
     return uniform_(tensor, -bound, bound)
@@ -112,7 +163,7 @@ def kaiming_normal_(
     tensor: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
 ) -> Tensor:
     """N(0, std^2) with std = gain / sqrt(fan)."""
-    fan = _fan(tensor, mode)
-    if fan == 0:
+    if _zero_element(tensor):
         return tensor
+    fan = _fan(tensor, mode)
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan))

@@ -130,8 +130,15 @@ class Module:
             self.__dict__.setdefault("_non_persistent", set()).add(name)
 
     def add_module(self, name: str, module: Module | None) -> None:
+        """Register ``module`` as the child ``name`` (what assigning it to an attribute does)."""
         if module is not None and not isinstance(module, Module):
             raise EngineTypeError(f"add_module: {name!r} must be an nn.Module or None, got {type(module).__name__}")
+        if not isinstance(name, str):
+            raise EngineTypeError(f"add_module: module name should be a string, got {type(name).__name__}")
+        if not name or "." in name:
+            raise KeyError(f'module name can\'t be empty or contain ".", got: {name!r}')
+        if name not in self._registry("_modules") and hasattr(self, name):
+            raise KeyError(f"attribute '{name}' already exists")
         self._forget(name)
         self._registry("_modules")[name] = module
 

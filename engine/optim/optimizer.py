@@ -1,13 +1,23 @@
-"""``Optimizer``: parameter groups, per-parameter state, ``zero_grad`` and ``step``, as in PyTorch.
+"""``Optimizer``: parameter groups, per-parameter state, ``zero_grad``, ``step`` and state dicts, as in PyTorch.
 
-A subclass writes ``_update(p, group, state)`` for one parameter; the arithmetic itself is a
-backend primitive (``sgd_update``, ``adam_update``) that changes the parameter's storage in
-place, so each device runs its own kernel and the Parameter objects never change.
+A subclass writes ``_update(p, group, state)`` for one parameter. SGD and Adam call a backend
+fast path (``sgd_update``, ``adam_update``: one fused kernel per device, with a default composed
+from primitives in ``engine/backends/base.py``); the others are written with tensor ops under
+``no_grad``, in place on the parameter's storage, so every device runs them and the Parameter
+objects never change.
+
+``state_dict()`` is PyTorch's layout: ``{"state": {index: {...}}, "param_groups": [{..., "params":
+[indices]}]}``, the parameters numbered in group order; ``load_state_dict`` maps the indices back
+onto this optimizer's parameters and casts each state tensor to its parameter's device and dtype.
 """
 
 from __future__ import annotations
 
+import copy
+import math
+from collections import defaultdict
 from collections.abc import Callable, Iterable
+from itertools import chain
 from typing import Any
 
 from engine.autograd.grad_mode import enable_grad
@@ -39,16 +49,41 @@ def _follow_param(p: Tensor, state: dict) -> None:
             state[key] = value.to(p.device).to(p.dtype)
 
 
+def _cast_state(p: Tensor, value: Any, key: Any = None) -> Any:
+    """A loaded state value made ready for parameter ``p``: tensors on p's device (and in p's dtype
+    when p is floating point, as PyTorch), nested dicts and sequences alike; ``step`` as an int."""
+    if key == "step":
+        return _step_number(value)
+    if isinstance(value, Tensor):
+        value = value.to(p.device)
+        return value.to(p.dtype) if p.dtype.is_floating_point and value.dtype.is_floating_point else value
+    if isinstance(value, dict):
+        return {k: _cast_state(p, v, k) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_cast_state(p, v) for v in value)
+    return value
+
+
+def _step_number(value: Any) -> int:
+    """The step count from a state dict: PyTorch stores a float32 0-d tensor, we keep an int."""
+    number = value.item() if isinstance(value, Tensor) else value
+    if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number) or number < 0:
+        raise EngineValueError(f"load_state_dict: 'step' must be a count >= 0, got {value!r}")
+    return int(number)
+
+
 class Optimizer:
     """Base class: ``params`` is an iterable of tensors or of dicts (``{"params": [...], "lr": ...}``).
 
     ``param_groups`` is a list of dicts holding each group's parameters and hyperparameters
-    (edit ``group["lr"]`` to change the learning rate); ``state`` maps a parameter to its buffers.
+    (edit ``group["lr"]`` to change the learning rate); ``state`` maps a parameter to its buffers
+    (a ``defaultdict(dict)``, as in PyTorch). The step count in ``state[p]["step"]`` is an int here
+    (PyTorch keeps a float32 0-d tensor); ``state_dict()`` writes it as PyTorch does.
     """
 
     def __init__(self, params: Iterable[Tensor] | Iterable[dict], defaults: dict) -> None:
         self.defaults = dict(defaults)
-        self.state: dict[Tensor, dict] = {}
+        self.state: defaultdict[Tensor, dict] = defaultdict(dict)
         self.param_groups: list[dict] = []
         if isinstance(params, Tensor):
             raise EngineTypeError(
@@ -86,6 +121,10 @@ class Optimizer:
         group = {**self.defaults, **param_group, "params": params}
         self._check_group(group)
         self.param_groups.append(group)
+        self._init_group_state(group)
+
+    def _init_group_state(self, group: dict) -> None:
+        """State a subclass creates up front rather than at the first step (Adagrad's sums)."""
 
     def _check_param(self, i: int, p: object) -> None:
         if not isinstance(p, Tensor):
@@ -103,6 +142,16 @@ class Optimizer:
         lr = group.get("lr")
         if isinstance(lr, bool) or not isinstance(lr, (int, float)) or lr < 0:
             raise EngineValueError(f"{self._name()}: invalid learning rate lr={lr!r}; it must be a number >= 0")
+        if group.get("differentiable"):
+            raise EngineValueError(
+                f"{self._name()}: differentiable=True is not supported (the update is not recorded in a graph)"
+            )
+
+    def _check_nonnegative(self, group: dict, *keys: str) -> None:
+        for key in keys:
+            value = group[key]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+                raise EngineValueError(f"{self._name()}: invalid {key} value {value!r}; it must be >= 0")
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget every gradient (None), or fill them with zeros when ``set_to_none=False``."""
@@ -117,6 +166,7 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        self._opt_called = True  # read by the learning-rate schedulers (their order-of-calls warning)
         for group in self.param_groups:
             for p in group["params"]:
                 grad = p._grad
@@ -127,10 +177,16 @@ class Optimizer:
                         f"{self._name()}: the gradient of a parameter of shape {tuple(p.shape)} on {p.device} "
                         f"has shape {tuple(grad.shape)} on {grad.device}; they must match"
                     )
-                state = self.state.setdefault(p, {})
-                if state:
+                # Read without creating an entry: an optimizer that keeps nothing for p (SGD
+                # without momentum) leaves ``state`` empty, as PyTorch's does.
+                state = self.state.get(p)
+                if state is None:
+                    state = {}
+                elif state:
                     _follow_param(p, state)
                 self._update(p, group, state)
+                if state and p not in self.state:
+                    self.state[p] = state
                 # The parameter changed in place: a graph built from its old values can't backward now.
                 p._version_box[0] += 1
         return loss
@@ -146,11 +202,95 @@ class Optimizer:
             g = p._backend.astype(g, p._data.dtype)
         return p._backend.contiguous(g)
 
+    @staticmethod
+    def _grad_tensor(p: Tensor, maximize: bool = False) -> Tensor:
+        """The gradient as a tensor in the parameter's dtype, outside any graph (negated to maximize)."""
+        g = p._grad.detach()
+        if g.dtype != p.dtype:
+            g = g.to(p.dtype)
+        return -g if maximize else g
+
+    # ---- state dicts ------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """``{"state": {index: {...}}, "param_groups": [{hyperparameters..., "params": [indices]}]}``.
+
+        Parameters are numbered 0, 1, ... across the groups in order. The state tensors are the
+        optimizer's own (not copies, as in PyTorch: save or clone them); ``step`` is written as
+        a float32 0-d tensor on the host, PyTorch's form.
+        """
+        from engine.core.dtypes import float32
+        from engine.core.tensor import tensor
+
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
+            packed["params"] = [index[id(p)] for p in group["params"]]
+            groups.append(packed)
+        packed_state = {}
+        for p, value in self.state.items():
+            entry = dict(value)
+            if isinstance(entry.get("step"), int):
+                entry["step"] = tensor(float(entry["step"]), dtype=float32, device="cpu")
+            packed_state[index[id(p)] if isinstance(p, Tensor) else p] = entry
+        return {"state": packed_state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Take the hyperparameters and state of ``state_dict`` (from ``state_dict()`` of an optimizer
+        of the same kind over parameters of the same shapes, in the same group layout).
+
+        State tensors are moved to their parameter's device and cast to its dtype (floating
+        point ones); a tensor already there is used as it is, not copied, as in PyTorch.
+        """
+        if not isinstance(state_dict, dict) or "state" not in state_dict or "param_groups" not in state_dict:
+            raise EngineValueError(
+                f"{self._name()}.load_state_dict: expected a dict with 'state' and 'param_groups' (from "
+                f"optimizer.state_dict()), got {type(state_dict).__name__}"
+            )
+        saved_groups = copy.deepcopy(state_dict["param_groups"])
+        if len(saved_groups) != len(self.param_groups):
+            raise EngineValueError(
+                f"{self._name()}.load_state_dict: loaded state dict has a different number of parameter groups "
+                f"({len(saved_groups)}, this optimizer has {len(self.param_groups)})"
+            )
+        for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            if len(group["params"]) != len(saved.get("params", ())):
+                raise EngineValueError(
+                    f"{self._name()}.load_state_dict: loaded state dict contains a parameter group that doesn't "
+                    f"match the size of optimizer's group (group {i}: {len(saved.get('params', ()))} parameters "
+                    f"saved, {len(group['params'])} here)"
+                )
+        by_index = dict(
+            zip(chain.from_iterable(g["params"] for g in saved_groups),
+                chain.from_iterable(g["params"] for g in self.param_groups))
+        )
+        state: defaultdict[Any, dict] = defaultdict(dict)
+        for key, value in state_dict["state"].items():
+            if key in by_index:
+                p = by_index[key]
+                for name, t in value.items():
+                    if isinstance(t, Tensor) and name != "step" and tuple(t.shape) not in ((), tuple(p.shape)):
+                        raise EngineValueError(
+                            f"{self._name()}.load_state_dict: state {name!r} of parameter {key} has shape "
+                            f"{tuple(t.shape)}, but the parameter has shape {tuple(p.shape)}"
+                        )
+                state[p] = _cast_state(p, value)
+            else:
+                state[key] = value  # state of no parameter is kept as it is (PyTorch's choice)
+        groups = []
+        for group, saved in zip(self.param_groups, saved_groups):
+            merged = {**self.defaults, **saved, "params": group["params"]}
+            self._check_group(merged)
+            groups.append(merged)
+        self.state = state
+        self.param_groups = groups
+
     def __repr__(self) -> str:
-        lines = [f"{self._name()} ("]
+        text = self._name() + " ("
         for i, group in enumerate(self.param_groups):
-            lines.append(f"Parameter Group {i}")
+            text += f"\nParameter Group {i}\n"
             for key in sorted(k for k in group if k != "params"):
-                lines.append(f"    {key}: {group[key]}")
-        lines.append(")")
-        return "\n".join(lines)
+                text += f"    {key}: {group[key]}\n"
+        return text + ")"

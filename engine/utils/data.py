@@ -8,7 +8,9 @@ the per-item work and indexes every tensor once with the whole batch of indices.
 
 from __future__ import annotations
 
+import math
 import numbers
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -56,36 +58,81 @@ class TensorDataset(Dataset):
 
 
 class Subset(Dataset):
-    """The items of ``dataset`` at ``indices``, in that order."""
+    """The items of ``dataset`` at ``indices``, in that order (``indices`` kept as given, as in PyTorch).
+
+    ``subset[i]`` is ``dataset[indices[i]]``; a list of positions looks them all up at once
+    (``dataset[[indices[i] for i in positions]]``), as PyTorch's Subset does.
+    """
 
     def __init__(self, dataset: Dataset, indices: Sequence[int]) -> None:
         self.dataset = dataset
-        self.indices = list(indices)
+        self.indices = indices
 
-    def __getitem__(self, index: int) -> Any:
+    def __getitem__(self, index: int | list) -> Any:
+        if isinstance(index, list):
+            return self.dataset[[self.indices[i] for i in index]]
         return self.dataset[self.indices[index]]
+
+    def __getitems__(self, indices: list) -> list:
+        """Items at several positions (what a batching loader asks for)."""
+        if callable(getattr(self.dataset, "__getitems__", None)):
+            return self.dataset.__getitems__([self.indices[i] for i in indices])
+        return [self.dataset[self.indices[i]] for i in indices]
 
     def __len__(self) -> int:
         return len(self.indices)
 
 
-def random_split(dataset: Dataset, lengths: Sequence[int | float]) -> list[Subset]:
-    """Split into non-overlapping random subsets of the given lengths (or fractions that sum to 1)."""
-    from engine.core.random import generator
+def _permutation(n: int, generator: Any) -> list[int]:
+    """A random order of range(n): from the engine's generator (``manual_seed``), or from
+    ``generator`` (a ``numpy.random.Generator``, or anything ``engine.randperm`` accepts)."""
+    if generator is None:
+        from engine.core.random import generator as default
 
+        return default().permutation(n).tolist()
+    if isinstance(generator, np.random.Generator):
+        return generator.permutation(n).tolist()
+    from engine.core.creation import randperm
+
+    try:
+        return randperm(n, generator=generator).tolist()
+    except TypeError:
+        raise EngineTypeError(
+            f"random_split: generator must be None or a numpy.random.Generator, got {type(generator).__name__}"
+        ) from None
+
+
+def random_split(dataset: Dataset, lengths: Sequence[int | float], generator: Any = None) -> list[Subset]:
+    """Split into non-overlapping random subsets of the given lengths, PyTorch's way.
+
+    Lengths that sum to 1 (and not more) are fractions: each split gets floor(n * fraction)
+    items and the remainder is dealt one by one from the first split on. The order comes from
+    ``generator``, by default the engine's own (so ``engine.manual_seed`` makes it repeatable).
+    """
     n = len(dataset)
-    if all(isinstance(x, float) for x in lengths) and abs(sum(lengths) - 1.0) < 1e-9:
-        counts = [int(np.floor(n * f)) for f in lengths]
-        for i in range(n - sum(counts)):  # the remainder goes round-robin, as in PyTorch
+    lengths = list(lengths)
+    if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
+        counts = []
+        for i, fraction in enumerate(lengths):
+            if fraction < 0 or fraction > 1:
+                raise EngineValueError(f"random_split: Fraction at index {i} is not between 0 and 1, got {fraction}")
+            counts.append(int(math.floor(n * fraction)))
+        for i in range(n - sum(counts)):  # the remainder goes round-robin
             counts[i % len(counts)] += 1
-    else:
-        counts = [int(x) for x in lengths]
-    if sum(counts) != n:
-        raise EngineValueError(f"random_split: lengths {list(lengths)} sum to {sum(counts)}, not the dataset size {n}")
-    order = generator().permutation(n)
+        for i, count in enumerate(counts):
+            if count == 0:
+                warnings.warn(f"Length of split at index {i} is 0. This might result in an empty dataset.",
+                              UserWarning, stacklevel=2)
+        lengths = counts
+    if sum(lengths) != n:
+        raise EngineValueError(
+            f"random_split: Sum of input lengths does not equal the length of the input dataset! "
+            f"(lengths {list(lengths)} sum to {sum(lengths)}, not the dataset size {n})"
+        )
+    order = _permutation(n, generator)
     out, start = [], 0
-    for count in counts:
-        out.append(Subset(dataset, order[start : start + count].tolist()))
+    for count in lengths:
+        out.append(Subset(dataset, order[start : start + count]))
         start += count
     return out
 
