@@ -63,12 +63,15 @@ from engine.core.tensor import Size, Tensor, cat, matmul, maximum, minimum, stac
 from engine.core.tensor_functions import (
     abs,  # noqa: A004
     add,
+    allclose,
     argmax,
     argmin,
     clamp,
     clip,
+    equal,
     exp,
     flatten,
+    isclose,
     log,
     log_softmax,
     max,  # noqa: A004

@@ -16,21 +16,33 @@ Where the data come from (the seed lectures):
     polynomial                     000 (noise on x) and 001 "Forward & Backward Propagation", test.py (noise on y)
     moons, circles, spirals        not in the lectures: the 2-D sets of 000's "Hard cases for a linear classifier"
     digits                         scikit-learn's bundled 8x8 digits (the lectures' MNIST, small enough to ship)
+    mnist, MNIST, ToTensor         the same digits upsampled to MNIST's 28x28 uint8 images: an offline stand-in for
+                                   ``torchvision.datasets.MNIST`` that the course's MNIST labs (lab-07 to lab-09) run on
+
+``MNIST`` is the one exception to "numpy only": like torchvision's class it hands out tensors, of the engine by default
+or of any module with ``tensor`` and ``uint8``/``int64`` (``tensor_module=torch`` makes it a stand-in for PyTorch
+programs too); it imports that module only when it is built.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import functools
+import importlib.util
+from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
 __all__ = [
+    "MNIST",
     "MissingDependencyError",
+    "ToTensor",
     "circles",
     "digits",
     "grades",
     "linear",
+    "mnist",
     "moons",
     "polynomial",
     "quiz_scores",
@@ -41,6 +53,7 @@ __all__ = [
 
 Floats = NDArray[np.float32]
 Labels = NDArray[np.int64]
+Images = NDArray[np.uint8]
 
 
 class MissingDependencyError(ModuleNotFoundError):
@@ -320,24 +333,217 @@ def digits(test_fraction: float = 0.2, seed: int = 0) -> tuple[Floats, Labels, F
     Raises:
         MissingDependencyError: scikit-learn is not installed (a ``ModuleNotFoundError``).
     """
+    images, y = _load_digits("digits", test_fraction)
+    X = images.reshape(len(y), 64).astype(np.float32) / np.float32(16.0)
+    return _shuffled_split("digits", X, y, test_fraction, seed)
+
+
+def _load_digits(op: str, test_fraction: float) -> tuple[NDArray[np.float64], Labels]:
+    """scikit-learn's 1,797 digits as ``(n, 8, 8)`` pixel values 0..16 and int64 labels (no download).
+
+    The arrays are shared between calls (read-only): callers build new arrays from them.
+    """
     if not 0.0 < test_fraction < 1.0:
-        raise ValueError(f"engine.datasets.digits: test_fraction must be in (0, 1), got {test_fraction!r}")
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError as exc:
+        raise ValueError(f"engine.datasets.{op}: test_fraction must be in (0, 1), got {test_fraction!r}")
+    if importlib.util.find_spec("sklearn") is None:
         raise MissingDependencyError(
-            "engine.datasets.digits needs scikit-learn: pip install scikit-learn", name="sklearn"
-        ) from exc
-    bunch = load_digits()
-    X = np.asarray(bunch.data, dtype=np.float32) / np.float32(16.0)
-    y = np.asarray(bunch.target, dtype=np.int64)
+            f"engine.datasets.{op} needs scikit-learn: pip install scikit-learn", name="sklearn"
+        )
+    return _digits_table()
+
+
+@functools.lru_cache(maxsize=1)
+def _digits_table() -> tuple[NDArray[np.float64], Labels]:
+    """Read the digits once per process.
+
+    ``load_digits`` reads ``sklearn/datasets/data/digits.csv.gz`` (64 pixel columns, then the label); reading that
+    file directly gives the same arrays without importing scikit-learn (about a second). If the file is not where
+    this scikit-learn keeps it, ``load_digits`` is used.
+    """
+    spec = importlib.util.find_spec("sklearn")
+    folders = list(spec.submodule_search_locations or []) if spec is not None else []
+    bundled = [Path(folder) / "datasets" / "data" / "digits.csv.gz" for folder in folders]
+    if bundled and bundled[0].is_file():
+        table = np.loadtxt(bundled[0], delimiter=",")
+        images, labels = table[:, :64].reshape(-1, 8, 8), table[:, 64].astype(np.int64)
+    else:
+        from sklearn.datasets import load_digits
+
+        bunch = load_digits()
+        images, labels = np.asarray(bunch.images, dtype=np.float64), np.asarray(bunch.target, dtype=np.int64)
+    images.setflags(write=False)
+    labels.setflags(write=False)
+    return images, labels
+
+
+def _shuffled_split(op: str, X: np.ndarray, y: Labels, test_fraction: float, seed: int) -> tuple:
+    """Rows shuffled with ``default_rng(seed)``; the last ``round(n * test_fraction)`` of them are the test set."""
     order = np.random.default_rng(seed).permutation(len(y))
     X, y = X[order], y[order]
     n_test = int(round(len(y) * test_fraction))
     if n_test == 0 or n_test == len(y):
         raise ValueError(
-            f"engine.datasets.digits: test_fraction={test_fraction!r} leaves an empty train or test set "
+            f"engine.datasets.{op}: test_fraction={test_fraction!r} leaves an empty train or test set "
             f"for {len(y)} rows"
         )
     n_train = len(y) - n_test
     return X[:n_train], y[:n_train], X[n_train:], y[n_train:]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# MNIST-shaped digits: an offline stand-in for torchvision.datasets.MNIST
+# ---------------------------------------------------------------------------------------------------------------
+
+MNIST_SIZE = 28  # MNIST's images are 28x28 ...
+_MNIST_BOX = 20  # ... with the digit scaled into a 20x20 box and centred (LeCun et al.'s preprocessing)
+
+
+def _interpolation_matrix(size_out: int, size_in: int) -> NDArray[np.float64]:
+    """The ``(size_out, size_in)`` matrix of 1-D linear interpolation with the end pixels' centres aligned.
+
+    Output pixel i sits at input position p = i * (size_in - 1) / (size_out - 1); it takes ``1 - f`` of input pixel
+    ``floor(p)`` and ``f`` of the next one, f = p - floor(p). Each row sums to 1, so a flat image stays flat.
+    """
+    pos = np.arange(size_out) * (size_in - 1) / (size_out - 1)
+    left = np.minimum(np.floor(pos).astype(np.int64), size_in - 2)
+    frac = pos - left
+    A = np.zeros((size_out, size_in))
+    A[np.arange(size_out), left] = 1.0 - frac
+    A[np.arange(size_out), left + 1] = frac
+    return A
+
+
+def mnist(test_fraction: float = 0.2, seed: int = 0) -> tuple[Images, Labels, Images, Labels]:
+    """scikit-learn's 8x8 digits made MNIST-shaped: 28x28 uint8 images (0 = background, 255 = ink), 10 classes.
+
+    Each 8x8 image (pixel values 0..16) is upsampled bilinearly to 20x20 (``A @ image @ A.T`` with A the 20x8
+    interpolation matrix), scaled by 255/16, rounded, and centred in a 28x28 black frame (4 pixels on every side),
+    as MNIST's digits sit in a 20x20 box inside 28x28. Rows are shuffled with ``default_rng(seed)`` and split as in
+    :func:`digits` (the same split for the same ``seed`` and ``test_fraction``).
+
+    MNIST has 60,000 + 10,000 images; this set has 1,797 (1,438 + 359 with the default split), so a lab's epoch
+    takes a second rather than minutes. Models reach about 90-97% test accuracy on it, as on MNIST.
+
+    Returns:
+        X_train: uint8 ``(n_train, 28, 28)``; y_train: int64 ``(n_train,)`` in 0..9;
+        X_test: uint8 ``(n_test, 28, 28)``; y_test: int64 ``(n_test,)``.
+
+    Raises:
+        MissingDependencyError: scikit-learn is not installed (a ``ModuleNotFoundError``).
+    """
+    small, y = _load_digits("mnist", test_fraction)
+    A = _interpolation_matrix(_MNIST_BOX, 8)
+    box = np.einsum("ij,njk,lk->nil", A, small, A) * (255.0 / 16.0)
+    images = np.zeros((len(y), MNIST_SIZE, MNIST_SIZE), dtype=np.uint8)
+    pad = (MNIST_SIZE - _MNIST_BOX) // 2
+    images[:, pad : pad + _MNIST_BOX, pad : pad + _MNIST_BOX] = np.clip(np.rint(box), 0, 255).astype(np.uint8)
+    return _shuffled_split("mnist", images, y, test_fraction, seed)
+
+
+class MNIST:
+    """``torchvision.datasets.MNIST`` offline: the :func:`mnist` digits, as the course's MNIST labs load them.
+
+    ``MNIST(root='MNIST_data/', train=True, transform=ToTensor(), download=True)`` works as in the labs: ``root``
+    and ``download`` are accepted and ignored (nothing is read or fetched). Like torchvision's class it has
+
+    - ``data``: uint8 ``(n, 28, 28)`` and ``targets``: int64 ``(n,)`` tensors (``train_data``/``test_data`` and
+      ``train_labels``/``test_labels`` are the older names the labs use);
+    - items ``(image, label)``: ``label`` a Python int; ``image`` passed through ``transform`` (``ToTensor()`` gives
+      a float32 ``(1, 28, 28)`` tensor in [0, 1]) and ``label`` through ``target_transform``.
+
+    One difference: without a transform the image is a uint8 ``(28, 28)`` tensor, not a PIL image.
+
+    Args:
+        tensor_module: where the tensors come from: ``engine`` (the default) or ``torch`` (any module with ``tensor``,
+            ``uint8`` and ``int64``), so one program can run on either.
+        test_fraction, seed: the split, as in :func:`mnist`; ``train`` picks its side.
+    """
+
+    classes = [
+        "0 - zero", "1 - one", "2 - two", "3 - three", "4 - four",
+        "5 - five", "6 - six", "7 - seven", "8 - eight", "9 - nine",
+    ]
+
+    def __init__(
+        self,
+        root: str | None = None,
+        train: bool = True,
+        transform: Any = None,
+        target_transform: Any = None,
+        download: bool = False,
+        *,
+        tensor_module: Any = None,
+        test_fraction: float = 0.2,
+        seed: int = 0,
+    ) -> None:
+        if tensor_module is None:
+            tensor_module = _engine_tensors()
+        X_train, y_train, X_test, y_test = mnist(test_fraction=test_fraction, seed=seed)
+        self.root = root
+        self.train = bool(train)
+        self.transform = transform
+        self.target_transform = target_transform
+        self._images, self._labels = (X_train, y_train) if self.train else (X_test, y_test)
+        self._module = tensor_module
+        self.data = tensor_module.tensor(self._images, dtype=tensor_module.uint8)
+        self.targets = tensor_module.tensor(self._labels, dtype=tensor_module.int64)
+
+    # torchvision's older names, which the labs use (``mnist_test.test_data.view(-1, 28 * 28)``)
+    train_data = property(lambda self: self.data)
+    test_data = property(lambda self: self.data)
+    train_labels = property(lambda self: self.targets)
+    test_labels = property(lambda self: self.targets)
+
+    def __len__(self) -> int:
+        return len(self._labels)
+
+    def __getitem__(self, index: int) -> tuple[Any, Any]:
+        image = self._module.tensor(self._images[index], dtype=self._module.uint8)
+        label = int(self._labels[index])
+        if self.transform is not None:
+            image = self.transform(image)
+        if self.target_transform is not None:
+            label = self.target_transform(label)
+        return image, label
+
+    def __repr__(self) -> str:
+        split = "Train" if self.train else "Test"
+        return f"Dataset MNIST (offline stand-in)\n    Number of datapoints: {len(self)}\n    Split: {split}"
+
+
+def _engine_tensors() -> Any:
+    """The engine's tensor factory and dtypes, under the names torch has (``tensor``, ``uint8``...).
+    Taken from engine.core, the layer below this one (the package root sits above it)."""
+    from types import SimpleNamespace
+
+    from engine.core import dtypes
+    from engine.core.tensor import tensor
+
+    return SimpleNamespace(tensor=tensor, uint8=dtypes.uint8, int64=dtypes.int64, float32=dtypes.float32)
+
+
+class ToTensor:
+    """``torchvision.transforms.ToTensor`` for the :class:`MNIST` stand-in: a uint8 image becomes float32 in [0, 1].
+
+    ``(H, W)`` gains a channel dimension, ``(1, H, W)``; uint8 values are divided by 255 (other dtypes are only
+    converted to float32, as torchvision does). It takes a tensor of any module with ``float``/``unsqueeze`` (the
+    engine's or PyTorch's, so the result is of the same kind) or a numpy ``(H, W)`` / ``(H, W, C)`` array (made an
+    engine tensor, channels first).
+    """
+
+    def __call__(self, pic: Any) -> Any:
+        if isinstance(pic, np.ndarray):
+            engine = _engine_tensors()
+            array = pic[:, :, None] if pic.ndim == 2 else pic
+            if array.ndim != 3:
+                raise ValueError(f"ToTensor: a numpy image must be (H, W) or (H, W, C), got shape {pic.shape}")
+            scaled = array.astype(np.float32) / np.float32(255.0) if array.dtype == np.uint8 else array
+            return engine.tensor(np.ascontiguousarray(scaled.transpose(2, 0, 1)), dtype=engine.float32)
+        if pic.ndim != 2:
+            raise ValueError(f"ToTensor: a tensor image must be (H, W), got shape {tuple(pic.shape)}")
+        is_byte = str(pic.dtype).rsplit(".", 1)[-1] == "uint8"
+        image = pic.float().unsqueeze(0)
+        return image / 255.0 if is_byte else image
+
+    def __repr__(self) -> str:
+        return "ToTensor()"

@@ -197,7 +197,7 @@ def test_in_place_ops(device):
     w.zero_()
     assert w.tolist() == [0.0, 0.0]
     p = engine.tensor([1.0, 2.0], requires_grad=True, device=device)
-    with pytest.raises(engine.GradError, match="leaf Variable that requires grad is being used in an in-place operation"):
+    with pytest.raises(engine.GradError, match="leaf Variable that requires grad is being used in an in-place"):
         p.mul_(2)
     with pytest.raises(RuntimeError):
         p -= 1

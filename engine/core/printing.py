@@ -133,4 +133,23 @@ def tensor_repr(t) -> str:
         suffix.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t.requires_grad:
         suffix.append("requires_grad=True")
-    return prefix + body + "".join(", " + s for s in suffix) + ")"
+    return prefix + _with_suffixes(body, suffix, len(prefix)) + ")"
+
+
+LINE_WIDTH = 80
+
+
+def _with_suffixes(body: str, suffixes: list[str], indent: int) -> str:
+    """``body`` followed by ``, suffix`` each; a suffix that would take the last line past 80
+    characters goes on a line of its own, indented to the opening bracket (PyTorch's layout)."""
+    out = [body]
+    # Counted as PyTorch counts it (torch/_tensor_str.py, _add_suffixes), one more than the characters.
+    last_line = len(body) - body.rfind("\n") + 1 if "\n" in body else len(body) + indent + 2
+    for suffix in suffixes:
+        if last_line + len(suffix) + 2 > LINE_WIDTH:
+            out.append(",\n" + " " * indent + suffix)
+            last_line = indent + len(suffix)
+        else:
+            out.append(", " + suffix)
+            last_line += len(suffix) + 2
+    return "".join(out)

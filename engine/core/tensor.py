@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from engine.autograd.backward import run_backward
+from engine.autograd.grad_mode import no_grad as _no_grad
 from engine.autograd.op import GradMode, TensorBase
 from engine.backends import Device, get_backend, resolve_name
 from engine.backends import device as _device
@@ -689,7 +690,25 @@ class Tensor(MathMethods, ShapeMethods, TensorBase):
         return a._data, b._data if isinstance(b, Tensor) else bool(b)
 
     def equal(self, other: Tensor) -> bool:
+        """True when both have the same shape and every element is equal (NaN is never equal)."""
         return tuple(self.shape) == tuple(other.shape) and bool((self == other).all())
+
+    def isclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
+        """|self - other| <= atol + rtol |other| elementwise (a bool tensor); infinities must match."""
+        a, b = self._operand(other, "isclose")
+        b = b if isinstance(b, Tensor) else a._like(a._backend.full((), b, a._data.dtype))
+        with _no_grad():
+            if not a.dtype.is_floating_point:
+                return a == b
+            finite = (a - b).abs() <= atol + rtol * b.abs()
+            close = finite | (a == b)  # equal infinities; inf - inf would be NaN
+            if equal_nan:
+                close = close | ((a != a) & (b != b))
+        return close
+
+    def allclose(self, other: Tensor, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+        """Whether every element is close (``isclose``), as ``torch.allclose``."""
+        return bool(self.isclose(other, rtol, atol, equal_nan).all())
 
     def all(self) -> Tensor:
         """True when every element is nonzero (and for an empty tensor)."""
@@ -1193,7 +1212,8 @@ def _default_dtype_for(array: np.ndarray, from_numpy: bool) -> np.dtype:
         # A numpy float64 array stays float64 (as in PyTorch); Python floats become float32.
         return np.dtype(np.float64) if from_numpy and array.dtype == np.float64 else np.dtype(np.float32)
     if kind in "iu":
-        return np.dtype(np.int64)
+        # numpy's uint8 stays uint8 (images), as in PyTorch; other integers become int64.
+        return np.dtype(np.uint8) if from_numpy and array.dtype == np.uint8 else np.dtype(np.int64)
     if kind == "b":
         return np.dtype(np.bool_)
     raise DTypeError(f"tensor: can't make a tensor from data of numpy dtype {array.dtype}")

@@ -100,3 +100,15 @@ def unsqueeze(x: Tensor, dim: int) -> Tensor:
 
 def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     return x.transpose(dim0, dim1)
+
+
+def equal(a: Tensor, b: Tensor) -> bool:
+    return _as_tensor(a).equal(b)
+
+
+def isclose(a: Tensor, b, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
+    return _as_tensor(a).isclose(b, rtol, atol, equal_nan)
+
+
+def allclose(a: Tensor, b, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+    return _as_tensor(a).allclose(b, rtol, atol, equal_nan)
