@@ -72,8 +72,118 @@ def _unary_function(op: str, dtype: np.dtype):
                 return one / x
             return math.pow(x, a)
     else:
-        raise KeyError(op)
+        f = _math_function(op, dtype)
     return cuda.jit(device=True, inline=True)(f)
+
+
+def _math_function(op: str, dtype: np.dtype):
+    """The plain-Python function y = f(x, alpha) of one of the math unary ops (sin ... round).
+
+    Each is libdevice's function where there is one, behind guards that give C's answers at the
+    edges without calling it there: outside a domain NaN (asin(2)), at a pole +-inf (log2(0)),
+    beyond the overflow point inf (sinh(1000)). On a GPU the guards only restate what libdevice
+    returns; numba's simulator runs Python's math module, which raises instead, so they make the
+    simulator agree with the GPU. floor, ceil, trunc and round are written without math.floor
+    (Python's returns an int, and fails at inf): a float of |x| >= 2^(mantissa bits) is already
+    an integer, any smaller one converts to int64 exactly.
+    """
+    t = dtype.type
+    zero, one, half, two = t(0), t(1), t(0.5), t(2)
+    nan, inf = t(math.nan), t(math.inf)
+    whole = t(2.0**23) if dtype == np.float32 else t(2.0**52)  # from here on every float is an integer
+    # Above these e^x, sinh, cosh and 2^x overflow float64 (the simulator computes in float64; a
+    # float32 result overflows earlier by itself, to the same inf).
+    e_max, sinh_max, exp2_max = t(709.782712893384), t(710.4758600739439), t(1024.0)
+
+    @cuda.jit(device=True, inline=True)
+    def truncate(x):
+        if not abs(x) < whole:  # NaN, +-inf and floats too large to have a fraction
+            return x
+        r = t(int(x))  # toward zero, exact below 2^mantissa
+        return x * zero if r == zero else r  # x * 0 keeps the sign of zero: trunc(-0.5) = -0
+
+    if op == "sin":
+        def f(x, a):
+            return math.sin(x) if abs(x) < inf else nan
+    elif op == "cos":
+        def f(x, a):
+            return math.cos(x) if abs(x) < inf else nan
+    elif op == "tan":
+        def f(x, a):
+            return math.tan(x) if abs(x) < inf else nan
+    elif op == "asin":
+        def f(x, a):
+            return math.asin(x) if abs(x) <= one else nan
+    elif op == "acos":
+        def f(x, a):
+            return math.acos(x) if abs(x) <= one else nan
+    elif op == "atan":
+        def f(x, a):
+            return math.atan(x)
+    elif op == "sinh":
+        def f(x, a):
+            if abs(x) > sinh_max:
+                return inf if x > zero else -inf
+            return math.sinh(x)
+    elif op == "cosh":
+        def f(x, a):
+            return inf if abs(x) > sinh_max else math.cosh(x)
+    elif op == "asinh":
+        def f(x, a):
+            return math.asinh(x)
+    elif op == "acosh":
+        def f(x, a):
+            return math.acosh(x) if x >= one else nan
+    elif op == "atanh":
+        def f(x, a):
+            if abs(x) < one:
+                return math.atanh(x)
+            if abs(x) == one:
+                return x * inf  # +-inf with x's sign
+            return nan
+    elif op == "exp2":
+        def f(x, a):
+            return inf if x >= exp2_max else math.pow(two, x)
+    elif op == "log2":
+        def f(x, a):
+            return math.log2(x) if x > zero else (-inf if x == zero else nan)
+    elif op == "log10":
+        def f(x, a):
+            return math.log10(x) if x > zero else (-inf if x == zero else nan)
+    elif op == "log1p":
+        def f(x, a):
+            return math.log1p(x) if x > -one else (-inf if x == -one else nan)
+    elif op == "expm1":
+        def f(x, a):
+            return inf if x > e_max else math.expm1(x)
+    elif op == "erf":
+        def f(x, a):
+            return math.erf(x)
+    elif op == "trunc":
+        def f(x, a):
+            return truncate(x)
+    elif op == "floor":
+        def f(x, a):
+            r = truncate(x)
+            return r - one if r > x else r
+    elif op == "ceil":
+        def f(x, a):
+            r = truncate(x)
+            return r + one if r < x else r
+    elif op == "round":
+        def f(x, a):
+            # to the nearest integer, halves to the even one (C's rint, torch.round)
+            if not abs(x) < whole:
+                return x
+            r = truncate(x)
+            r = r - one if r > x else r  # floor
+            d = x - r  # in [0, 1), exact
+            if d > half or (d == half and int(r) % 2 != 0):
+                r = r + one
+            return x * zero if r == zero else r  # -0.4 rounds to -0
+    else:
+        raise KeyError(op)
+    return f
 
 
 def _binary_function(op: str, dtype: np.dtype):

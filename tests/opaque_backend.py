@@ -129,6 +129,13 @@ class OpaqueBackend(Backend):
         values, index = _REFERENCE.min(_raw(x), axis, keepdim, arg)
         return Opaque(values), _wrap(index)
 
+    def scan(self, op, x, axis):
+        return Opaque(_REFERENCE.scan(op, _raw(x), axis))
+
+    def sort(self, x, axis, descending=False):
+        values, index = _REFERENCE.sort(_raw(x), axis, descending)
+        return Opaque(values), Opaque(index)
+
     def matmul(self, a, b, transpose_a=False, transpose_b=False):
         return Opaque(_REFERENCE.matmul(_raw(a), _raw(b), transpose_a, transpose_b))
 

@@ -101,7 +101,10 @@ def test_op_codes_cover_the_contract_and_a_name_without_one_falls_back(monkeypat
         (base.COMPARE, c_backend._COMPARE_CODE), (base.ACTIVATIONS, c_backend._ACT_CODE),
         (("squared", "abs"), c_backend._LOSS_CODE),
     ):
-        assert set(table) == set(names) and len(set(table.values())) == len(table), table
+        # Every C code names a contract op; unary names without one (sin, erf...) fall back to numpy.
+        complete = names is not base.UNARY
+        assert (set(table) == set(names) if complete else set(table) <= set(names)), table
+        assert len(set(table.values())) == len(table), table
     c = get_backend("c")
     x = np.array([[-1.5, 0.0, 2.0]], np.float32)
     # with a code: C computes, the reference is not asked

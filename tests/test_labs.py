@@ -95,11 +95,9 @@ DIGIT_SLACK: dict[str, tuple[float, str]] = {
     ),
 }
 
-# Engine features these programs need that are missing today: the engine run is an expected failure (not strict:
-# it passes as soon as the feature lands). The lead re-runs them after the features land.
-MISSING: dict[str, str] = {
-    "lab07_1_tips": "needs torch.norm (the engine has Tensor.norm but no engine.norm: AttributeError)",
-}
+# Engine features a program needs that are missing: its engine run is an expected failure (not strict: it
+# passes as soon as the feature lands). Empty: every lab program runs.
+MISSING: dict[str, str] = {}
 
 TIMEOUT = 300  # seconds for one run of all programs (a few seconds normally)
 

@@ -8,7 +8,7 @@ thing read from an array directly is its metadata:
     x.shape (tuple of ints), x.ndim, x.size, x.dtype (a numpy dtype: float32, float64, int64,
     uint8 or bool)
 
-Everything else goes through a backend method. A new device implements the 22 required
+Everything else goes through a backend method. A new device implements the required
 primitives below (the abstract methods); the fused *fast paths* at the end have defaults
 composed from the primitives, and a backend overrides one only to go faster. A conformance
 test (tests/backends/test_conformance.py) runs every primitive and every override on every
@@ -37,7 +37,14 @@ Array = Any  # a backend's array type; only .shape/.ndim/.size/.dtype are read a
 
 # The elementwise op names every backend understands (the C library takes the matching
 # ENG_* codes from its header).
-UNARY = ("neg", "exp", "log", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "pow", "abs", "sign")
+UNARY = (
+    "neg", "exp", "log", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "pow", "abs", "sign",
+    # elementwise math (issue 11); a backend without code for one computes it some other way (the C
+    # library hands these to its numpy reference)
+    "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
+    "exp2", "log2", "log10", "log1p", "expm1", "erf", "floor", "ceil", "round", "trunc",
+)
+SCANS = ("sum", "prod")
 BINARY = ("add", "sub", "mul", "div", "maximum", "minimum", "pow")
 COMPARE = ("lt", "le", "gt", "ge", "eq", "ne")
 ACTIVATIONS = (None, "relu", "sigmoid", "tanh")
@@ -110,6 +117,14 @@ class Backend(abc.ABC):
         neg -x; exp e^x; log ln x; sigmoid 1/(1+e^-x); tanh; relu max(x, 0) keeping -0 and NaN;
         leaky_relu x if x > 0 else alpha x; elu x if x > 0 else alpha (e^x - 1); pow x^alpha
         (alpha 0.5 is sqrt, so (-inf)^0.5 is NaN, as PyTorch); abs |x|; sign -1, 0 or 1 (0 at NaN).
+
+        The math functions take floating dtypes only and answer as C's libm (PyTorch's values at
+        NaN, +-inf, +-0 and outside a domain: NaN, never an error): sin cos tan; asin acos (NaN
+        outside [-1, 1]) atan; sinh cosh; asinh acosh (NaN below 1) atanh (+-inf at +-1); exp2 2^x;
+        log2 log10 (-inf at 0, NaN below); log1p ln(1 + x) (-inf at -1); expm1 e^x - 1; erf
+        (2/sqrt(pi)) int_0^x e^(-t^2) dt; floor ceil trunc; round to the nearest integer, halves to
+        even (0.5 -> 0, 1.5 -> 2, -0.5 -> -0). The integer-valued ones keep the sign of zero and
+        return NaN and +-inf unchanged.
         """
 
     @abc.abstractmethod
@@ -139,6 +154,22 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def min(self, x: Array, axis: int | None, keepdim: bool = False, arg: bool = True):
         """As ``max``, for the smallest element (NaN still wins)."""
+
+    @abc.abstractmethod
+    def scan(self, op: str, x: Array, axis: int) -> Array:
+        """The inclusive running sum (``op`` "sum") or product ("prod") of ``x`` along ``axis``, in
+        ``x``'s dtype (int64 and floats; the tensor layer casts bools and uint8 to int64 first):
+        ``out[..., j, ...] = x[..., 0, ...] op ... op x[..., j, ...]``, compact, of ``x``'s shape.
+        A 0-d ``x`` is one element (its own scan). float32 is accumulated in float64 and each
+        result rounded once (as PyTorch's CPU kernels), so a long float32 cumsum drifts no more
+        than one rounding per element. Backward of cumsum is a scan of the reversed gradient."""
+
+    @abc.abstractmethod
+    def sort(self, x: Array, axis: int, descending: bool = False):
+        """(values, indices): ``x`` sorted along ``axis`` (compact, ``x``'s dtype) and the int64
+        position each value came from (``values = gather(x, axis, indices)``). Stable: equal values
+        keep their order (in both directions). NaN counts as larger than every number (last
+        ascending, first descending, as PyTorch); -0 and +0 are equal. A 0-d ``x`` is one element."""
 
     # ---- matmul ---------------------------------------------------------------------------------
     @abc.abstractmethod

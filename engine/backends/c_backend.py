@@ -407,6 +407,13 @@ class CBackend(HostArrays, Backend):
             return _compact_pair(self.reference.min(x, axis, keepdim, arg))
         return self._extreme("min", x, axis, keepdim, arg)
 
+    # The C library has no scan or sort kernel: the numpy reference computes them (compact results).
+    def scan(self, op: str, x: np.ndarray, axis: int) -> np.ndarray:
+        return _compact(self.reference.scan(op, x, axis))
+
+    def sort(self, x: np.ndarray, axis: int, descending: bool = False):
+        return _compact_pair(self.reference.sort(x, axis, descending))
+
     # ---- matmul --------------------------------------------------------------------------------------
     def matmul(self, a: np.ndarray, b: np.ndarray, transpose_a: bool = False, transpose_b: bool = False):
         dtype = a.dtype

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.backends.base import Backend
+from engine.backends.base import SCANS, Backend
 from engine.backends.host import HostArrays, as_array
 
 _BINARY_UFUNC = {
@@ -63,6 +63,74 @@ def _power_elementwise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
+# The math unary ops that are one numpy ufunc each (numpy's answers at NaN, +-inf, +-0 and outside a domain
+# are C's, as PyTorch's). "round" is rint: halves go to the even neighbour, as torch.round.
+_MATH_UFUNC = {
+    "sin": np.sin, "cos": np.cos, "tan": np.tan, "asin": np.arcsin, "acos": np.arccos, "atan": np.arctan,
+    "sinh": np.sinh, "cosh": np.cosh, "asinh": np.arcsinh, "acosh": np.arccosh, "atanh": np.arctanh,
+    "exp2": np.exp2, "log2": np.log2, "log10": np.log10, "log1p": np.log1p, "expm1": np.expm1,
+    "floor": np.floor, "ceil": np.ceil, "round": np.rint, "trunc": np.trunc,
+}
+
+# W. J. Cody's rational Chebyshev approximations of erf and erfc ("Rational Chebyshev approximations for
+# the error function", Math. Comp. 1969; netlib specfun CALERF), good to about 1e-16 relative in float64.
+_ERF_A = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02, 3.20937758913846947e03,
+          1.85777706184603153e-1)
+_ERF_B = (2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03, 2.84423683343917062e03)
+_ERF_C = (5.64188496988670089e-1, 8.88314979438837594e00, 6.61191906371416295e01, 2.98635138197400131e02,
+          8.81952221241769090e02, 1.71204761263407058e03, 2.05107837782607147e03, 1.23033935479799725e03,
+          2.15311535474403846e-8)
+_ERF_D = (1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02, 1.62138957456669019e03,
+          3.29079923573345963e03, 4.36261909014324716e03, 3.43936767414372164e03, 1.23033935480374942e03)
+_ERF_P = (3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1, 1.60837851487422766e-2,
+          6.58749161529837803e-4, 1.63153871373020978e-2)
+_ERF_Q = (2.56852019228982242e00, 1.87295284992346047e00, 5.27905102951428412e-1, 6.05183413124413191e-2,
+          2.33520497626869185e-3)
+
+
+def _erfc_tail(y: np.ndarray, num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """e^(-y^2) num / den with y^2 split as (trunc(16 y) / 16)^2 + rest, so that e^(-y^2) keeps its
+    last digits where y^2 is large (Cody's trick)."""
+    head = np.trunc(y * 16) / 16
+    rest = (y - head) * (y + head)
+    return np.exp(-head * head) * np.exp(-rest) * num / den
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    """erf(x) = (2/sqrt(pi)) int_0^x e^(-t^2) dt, computed in float64 and rounded to x's dtype.
+
+    numpy has no erf ufunc (scipy's is not a dependency): Cody's three ranges, |x| <= 0.46875
+    (erf = x P(x^2)/Q(x^2)), up to 4 (erfc = e^(-x^2) P(|x|)/Q(|x|)) and beyond (erfc from an
+    expansion in 1/x^2); erf = 1 - erfc outside the first, with x's sign. NaN stays NaN, erf(+-inf)
+    = +-1, erf(-0) = -0.
+    """
+    v = x.astype(np.float64)
+    y = np.abs(v)
+    with np.errstate(all="ignore"):
+        # |x| <= 0.46875
+        sq = y * y
+        num, den = _ERF_A[4] * sq, sq
+        for a, b in zip(_ERF_A[:3], _ERF_B[:3]):
+            num, den = (num + a) * sq, (den + b) * sq
+        small = v * (num + _ERF_A[3]) / (den + _ERF_B[3])
+        # 0.46875 < |x| <= 4: erfc
+        num, den = _ERF_C[8] * y, y
+        for c, d in zip(_ERF_C[:7], _ERF_D[:7]):
+            num, den = (num + c) * y, (den + d) * y
+        middle = _erfc_tail(y, num + _ERF_C[7], den + _ERF_D[7])
+        # |x| > 4: erfc = e^(-x^2) (1/sqrt(pi) - R(1/x^2) / x^2) / |x|; it is 0 in float64 beyond 26.543
+        inv = 1 / sq
+        num, den = _ERF_P[5] * inv, inv
+        for p, q in zip(_ERF_P[:4], _ERF_Q[:4]):
+            num, den = (num + p) * inv, (den + q) * inv
+        tail = (0.56418958354775628695 - inv * (num + _ERF_P[4]) / (den + _ERF_Q[4])) / y
+        large = np.where(y >= 26.543, 0.0, _erfc_tail(y, tail, 1.0))
+        erfc = np.where(y <= 4, middle, large)
+        out = np.where(y <= 0.46875, small, np.copysign((0.5 - erfc) + 0.5, v))
+    out = np.where(np.isnan(v), v, out)
+    return as_array(out.astype(x.dtype, copy=False))
+
+
 def _is_zero(x) -> bool:
     """Whether ``x`` is the number 0 (not an array)."""
     return type(x) is not np.ndarray and x == 0
@@ -102,6 +170,12 @@ class NumpyBackend(HostArrays, Backend):
             if x.dtype == np.bool_:
                 return x.copy()
             return as_array((x > 0).astype(x.dtype) - (x < 0).astype(x.dtype))
+        ufunc = _MATH_UFUNC.get(op)
+        if ufunc is not None:
+            with np.errstate(all="ignore"):  # log2(0) = -inf and asin(2) = NaN are answers, not warnings
+                return as_array(ufunc(x))
+        if op == "erf":
+            return _erf(x)
         raise KeyError(op)
 
     def binary(self, op: str, a, b) -> np.ndarray:
@@ -145,6 +219,31 @@ class NumpyBackend(HostArrays, Backend):
         if not arg:
             return values, None
         return values, as_array(np.argmin(x, axis=axis, keepdims=keepdim))
+
+    def scan(self, op: str, x: np.ndarray, axis: int) -> np.ndarray:
+        if op not in SCANS:
+            raise KeyError(op)
+        if x.ndim == 0:
+            return x.copy()
+        # float32 accumulates in float64, one rounding per result (PyTorch's CPU kernels do the same)
+        accumulate = np.float64 if x.dtype == np.float32 else x.dtype
+        with np.errstate(all="ignore"):  # inf - inf and overflow are answers (NaN, inf), not warnings
+            out = (np.cumsum if op == "sum" else np.cumprod)(x, axis=axis, dtype=accumulate)
+        return np.ascontiguousarray(out, dtype=x.dtype)  # numpy keeps a transposed input's layout: make it C order
+
+    def sort(self, x: np.ndarray, axis: int, descending: bool = False):
+        if x.ndim == 0:
+            return x.copy(), np.zeros((), np.int64)
+        if descending:
+            # A stable ascending sort of the reversed row, read backwards, is a stable descending sort:
+            # equal values come out in their first order, and NaN (numpy's last) comes first.
+            n = x.shape[axis]
+            order = np.flip(np.argsort(np.flip(x, axis), axis=axis, kind="stable"), axis)
+            index = np.subtract(n - 1, order, dtype=np.int64)
+        else:
+            index = np.argsort(x, axis=axis, kind="stable").astype(np.int64, copy=False)
+        index = np.ascontiguousarray(index)
+        return np.ascontiguousarray(np.take_along_axis(x, index, axis)), index
 
     # ---- matmul --------------------------------------------------------------------------
     def matmul(self, a: np.ndarray, b: np.ndarray, transpose_a: bool = False, transpose_b: bool = False):

@@ -32,7 +32,6 @@ from engine.errors import DTypeError, EngineTypeError, EngineValueError, GradErr
 from engine.ops import elementwise as _ew
 from engine.ops import linalg as _la
 from engine.ops import neural as _nn
-from engine.ops import reduce as _red
 from engine.ops import shape as _shp
 
 
@@ -57,17 +56,6 @@ def _normalize_dim(dim: int, ndim: int, op: str) -> int:
         raise EngineValueError(f"{op}: dim {dim} is out of range for a {ndim}-d tensor (valid: {-n} to {n - 1})")
     return dim % n
 
-
-def _normalize_dims(dim, ndim: int, op: str) -> tuple:
-    if dim is None:
-        return tuple(range(ndim))
-    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-    normalized = [_normalize_dim(d, ndim, op) for d in dims]
-    if len(set(normalized)) != len(normalized):
-        twice = next(d for d in normalized if normalized.count(d) > 1)
-        raise EngineValueError(f"{op}: dim {twice} appears multiple times in the list of dims {tuple(dims)}")
-    out = tuple(sorted(normalized))
-    return out if ndim else ()
 
 
 class Tensor(MathMethods, ShapeMethods, TensorBase):
@@ -710,20 +698,6 @@ class Tensor(MathMethods, ShapeMethods, TensorBase):
         """Whether every element is close (``isclose``), as ``torch.allclose``."""
         return bool(self.isclose(other, rtol, atol, equal_nan).all())
 
-    def all(self) -> Tensor:
-        """True when every element is nonzero (and for an empty tensor)."""
-        nonzero = self._data if self.dtype is dtypes.bool_ else self._backend.compare("ne", self._data, 0)
-        if self.numel() == 0:
-            return self._like(self._backend.full((), True, nonzero.dtype))
-        return self._like(self._backend.min(nonzero, None, arg=False)[0])
-
-    def any(self) -> Tensor:
-        """True when some element is nonzero (False for an empty tensor)."""
-        nonzero = self._data if self.dtype is dtypes.bool_ else self._backend.compare("ne", self._data, 0)
-        if self.numel() == 0:
-            return self._like(self._backend.full((), False, nonzero.dtype))
-        return self._like(self._backend.max(nonzero, None, arg=False)[0])
-
     # ---- elementwise functions ------------------------------------------------------------------
     def _float_input(self, op: str) -> Tensor:
         if not self.dtype.is_floating_point:
@@ -748,75 +722,7 @@ class Tensor(MathMethods, ShapeMethods, TensorBase):
     def sqrt(self):
         return _ew.PowScalar.apply(self._float_input("sqrt"), 0.5)
 
-    def clamp(self, min=None, max=None):  # noqa: A002 - PyTorch's names
-        if min is None and max is None:
-            raise EngineValueError("clamp: give at least one of min and max")
-        if not self.dtype.is_floating_point and any(isinstance(v, float) for v in (min, max)):
-            return self.float().clamp(min, max)  # an int tensor with float bounds becomes float32 (PyTorch)
-        lo = None if min is None else self._data.dtype.type(min)
-        hi = None if max is None else self._data.dtype.type(max)
-        return _ew.Clamp.apply(self, lo, hi)
-
-    clip = clamp
-
     # ---- reductions -----------------------------------------------------------------------
-    def sum(self, dim=None, keepdim: bool = False, dtype=None):
-        x = self if dtype is None else self.to(dtype)
-        if dtype is None and not x.dtype.is_floating_point and x.dtype is not dtypes.int64:
-            x = x.long()  # bool and uint8 sum to int64, as in PyTorch (no wrap at 256)
-        return _red.Sum.apply(x, _normalize_dims(dim, x.ndim, "sum"), keepdim)
-
-    def mean(self, dim=None, keepdim: bool = False, dtype=None):
-        x = self if dtype is None else self.to(dtype)
-        if not x.dtype.is_floating_point:
-            raise DTypeError(
-                f"mean(): could not infer output dtype. Input dtype must be either a floating point or "
-                f"complex dtype. Got: {x.dtype.name.capitalize()}"
-            )
-        return _red.Mean.apply(x, _normalize_dims(dim, x.ndim, "mean"), keepdim)
-
-    def _extreme(self, fn, kind: str, dim, keepdim: bool):
-        if self.numel() == 0:
-            raise EngineValueError(f"{kind}: the tensor is empty (shape {tuple(self.shape)}); there is no {kind}")
-        if dim is None:
-            return fn.apply(self, None, False)
-        axis = _normalize_dim(dim, self.ndim, kind)
-        if self.ndim == 0:
-            return fn.apply(self, None, False), self._like(self._backend.zeros((), dtypes.int64.np))
-        values = fn.apply(self, axis, keepdim)
-        _, index = getattr(self._backend, kind)(self._data, axis, keepdim, arg=True)
-        return _MinMax(values, self._like(index), kind)
-
-    def max(self, dim=None, keepdim: bool = False):
-        """max over all elements, or ``(values, indices)`` along ``dim``."""
-        if isinstance(dim, Tensor):
-            return maximum(self, dim)
-        return self._extreme(_red.Max, "max", dim, keepdim)
-
-    def min(self, dim=None, keepdim: bool = False):
-        if isinstance(dim, Tensor):
-            return minimum(self, dim)
-        return self._extreme(_red.Min, "min", dim, keepdim)
-
-    def amax(self, dim=None, keepdim: bool = False):
-        out = self.max(dim, keepdim)
-        return out if dim is None else out[0]
-
-    def argmax(self, dim=None, keepdim: bool = False):
-        return self._arg("max", dim, keepdim)
-
-    def argmin(self, dim=None, keepdim: bool = False):
-        return self._arg("min", dim, keepdim)
-
-    def _arg(self, kind: str, dim, keepdim: bool):
-        if dim is None:
-            flat = self._backend.reshape(self._backend.contiguous(self._data), (-1,))
-            _, index = getattr(self._backend, kind)(flat, 0, False, arg=True)
-            return self._like(index)
-        axis = _normalize_dim(dim, self.ndim, "arg" + kind)
-        _, index = getattr(self._backend, kind)(self._data, axis, keepdim, arg=True)
-        return self._like(index)
-
     def softmax(self, dim: int):
         return softmax(self, dim)
 
@@ -1160,25 +1066,6 @@ class Tensor(MathMethods, ShapeMethods, TensorBase):
         self._bump_version()
         return self
 
-
-class _MinMax(tuple):
-    """``(values, indices)`` of ``max(dim=...)``, also readable as ``.values`` and ``.indices``."""
-
-    def __new__(cls, values: Tensor, indices: Tensor, kind: str = "max"):
-        out = super().__new__(cls, (values, indices))
-        out.kind = kind
-        return out
-
-    def __repr__(self) -> str:
-        return f"engine.return_types.{self.kind}(\nvalues={self[0]!r},\nindices={self[1]!r})"
-
-    @property
-    def values(self) -> Tensor:
-        return self[0]
-
-    @property
-    def indices(self) -> Tensor:
-        return self[1]
 
 
 def _int_sizes(sizes: tuple, op: str) -> tuple:
