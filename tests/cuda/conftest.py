@@ -53,3 +53,18 @@ def _quick_thread_switches():
     sys.setswitchinterval(1e-4)
     yield
     sys.setswitchinterval(previous)
+
+
+@pytest.fixture(autouse=True)
+def _one_warp_launches_on_the_simulator(request, monkeypatch):
+    """Device-level tests (test_cuda_*.py) run the whole engine through the kernels. Under the
+    simulator every CUDA thread is a Python thread, so they use one-warp launch shapes there: the
+    same code paths (each kernel family's own tests also run its production shapes)."""
+    if not SIMULATOR or not request.module.__name__.split(".")[-1].startswith("test_cuda_"):
+        return
+    from engine._kernels import matmul, neural, reduce
+
+    monkeypatch.setattr(matmul, "TILE", matmul.Tile(32, 64, 8, 8, 8))
+    for name, value in {"ROW_THREADS": 32, "SUM_THREADS": 32, "SUM_BLOCKS": 4, "COLUMN_ROWS": 16}.items():
+        monkeypatch.setattr(neural, name, value)
+    monkeypatch.setattr(reduce, "THREADS", 32)
