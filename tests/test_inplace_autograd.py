@@ -223,3 +223,41 @@ def test_custom_function_mistakes_are_one_line(device):
         y.sum().backward()
     with pytest.raises(engine.EngineTypeError, match="must return one tensor"):
         type("NoTensor", (engine.autograd.Function,), {"forward": staticmethod(lambda ctx, x: 3.0)}).apply(x)
+
+
+def unary_in_place(lib):
+    x = lib.tensor([-1.0, 2.0, 0.5, 1.5], requires_grad=True)
+    y = x * 2
+    y.exp_()
+    y.clamp_(max=5.0)
+    y.sqrt_()
+    y.relu_()
+    y.sigmoid_()
+    y.sum().backward()
+    return y.detach().tolist(), x.grad.tolist()
+
+
+def unary_out_of_place(lib):
+    x = lib.tensor([-1.0, 2.0, 0.5, 1.5], requires_grad=True)
+    y = (x * 2).exp().clamp(max=5.0).sqrt().relu().sigmoid()
+    y.sum().backward()
+    return y.detach().tolist(), x.grad.tolist()
+
+
+@devices
+def test_in_place_unary_forms_match_their_out_of_place_program(device):
+    engine.set_default_device(device)
+    try:
+        ours = unary_in_place(engine)
+    finally:
+        engine.set_default_device("cpu")
+    reference = unary_out_of_place(torch) if HAS_TORCH else unary_out_of_place(engine)
+    compare(ours, reference)
+    ints = engine.tensor([1, 2], device=device)
+    with pytest.raises(engine.DTypeError, match="exp_: result type float32 can't be cast"):
+        ints.exp_()
+    ints.abs_().neg_()
+    assert ints.tolist() == [-1, -2]
+    y = engine.tensor([1.0, 2.0], requires_grad=True, device=device) * 1
+    y.detach_()
+    assert not y.requires_grad and y.grad_fn is None

@@ -81,7 +81,7 @@ def run_backward(root: TensorBase, gradient) -> None:
         in_grads = node.backward(node, g)
         if not isinstance(in_grads, tuple):
             in_grads = (in_grads,)
-        for inp, ig, needed in zip(node.inputs, in_grads, node.needs_input_grad):
+        for inp, ig, needed, parent in zip(node.inputs, in_grads, node.needs_input_grad, node.input_nodes):
             if ig is None or not needed:
                 continue
             # The input's backend, not the root's: a device move's backward hands back an array
@@ -90,7 +90,8 @@ def run_backward(root: TensorBase, gradient) -> None:
             shape = inp._data.shape
             if ig.shape != shape:
                 ig = fit_to_shape(bk, ig, shape)
-            parent = inp.grad_fn
+            # ``parent`` is the node that made this input when the op ran (an in-place change since
+            # has given the tensor object a newer node, which must not receive this gradient).
             if parent is None:
                 owned = id(ig) not in given and not bk.is_view(ig)
                 given.add(id(ig))

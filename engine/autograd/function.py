@@ -130,7 +130,8 @@ class Function:
             node.backend = result._backend
             node.inputs = args
             node.needs_input_grad = ctx.needs_input_grad
-            node.parents = [a.grad_fn for a in tensors if a.requires_grad and a.grad_fn is not None]
+            node.input_nodes = [a.grad_fn if isinstance(a, TensorBase) and a.requires_grad else None for a in args]
+            node.parents = [n for n in node.input_nodes if n is not None]
             node.saved_versions = [(t._version_box, t._version_box[0]) for t in ctx.saved if t is not None]
             result.requires_grad = True
             result.grad_fn = node

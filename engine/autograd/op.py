@@ -69,6 +69,7 @@ class Op:
     inputs: tuple
     needs_input_grad: tuple
     parents: list
+    input_nodes: list
     retained: Any = None
 
     # What backward reads, so that changing it in place before backward is caught (the
@@ -76,6 +77,9 @@ class Op:
     # tensor inputs) and whether it uses the output. Add's backward reads neither.
     saved_inputs: tuple | None = None
     saves_output: bool = False
+    # Finer than saved_inputs for ops whose backward reads an input only for another's gradient
+    # (a * b reads b for da, a for db): read_when[i] lists the inputs whose need makes input i read.
+    read_when: tuple | None = None
     # (version box, version at forward) of each tensor backward reads, per node.
     saved_versions: tuple = ()
     # A view op's output that is a view (the backend says) shares its input's memory, so it
@@ -98,6 +102,7 @@ class Op:
         arrays = []
         needs = []
         parents = []
+        input_nodes = []  # each input's node *now*: an input changed in place later gets a new one
         # One pass over the arguments collects everything apply needs: this runs for every
         # op, so it is written for speed (a train step of a small MLP is mostly this).
         for a in args:
@@ -113,13 +118,17 @@ class Op:
                 if a.requires_grad:
                     requires = True
                     needs.append(True)
-                    if a.grad_fn is not None:
-                        parents.append(a.grad_fn)
+                    made_by = a.grad_fn
+                    input_nodes.append(made_by)
+                    if made_by is not None:
+                        parents.append(made_by)
                 else:
                     needs.append(False)
+                    input_nodes.append(None)
             else:
                 arrays.append(a)
                 needs.append(False)
+                input_nodes.append(None)
         backend = first._backend
         ctx.backend = backend
         out = cls.forward(ctx, *arrays, **kwargs)
@@ -136,10 +145,13 @@ class Op:
             ctx.needs_input_grad = needs
             # The nodes that made the inputs: the edges backward's topological order walks.
             ctx.parents = parents
+            ctx.input_nodes = input_nodes
             result.grad_fn = ctx
             # The versions of what backward will read, as they are now (written out: every op runs this).
             positions = cls.saved_inputs
             saved = []
+            if cls.read_when is not None:
+                positions = [i for i, triggers in enumerate(cls.read_when) if any(needs[t] for t in triggers)]
             if positions is None:
                 for a in args:
                     if isinstance(a, TensorBase):

@@ -1047,6 +1047,13 @@ class Tensor(MathMethods, ShapeMethods, TensorBase):
         self._bump_version()
         return self
 
+    def detach_(self) -> Tensor:
+        """Cut this tensor from its graph, in place (it becomes a leaf that does not require grad)."""
+        if self.grad_fn is not None and self._backend.is_view(self._data):
+            raise GradError("detach_: can't detach a view in place; use .detach() (a new tensor)")
+        self.grad_fn, self.requires_grad = None, False
+        return self
+
     def uniform_(self, a: float = 0.0, b: float = 1.0) -> Tensor:
         from engine.core.random import generator
 
@@ -1067,6 +1074,36 @@ class Tensor(MathMethods, ShapeMethods, TensorBase):
         return self
 
 
+
+
+def _in_place_form(name: str):
+    """``x.exp_()`` from ``x.exp()``: the result, in x's dtype, written into x (recorded in the graph
+    when x or an argument requires grad, like every in-place change; see ``copy_``)."""
+
+    def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
+        self._check_inplace(name + "_")
+        # In the graph, the op may save its input for backward (relu does): give it a copy of the
+        # old values, since this memory is about to change.
+        source = self.clone() if self._records_inplace(name + "_", *args, *kwargs.values()) else self
+        result = getattr(source, name)(*args, **kwargs)
+        if dtypes.category(result.dtype) > dtypes.category(self.dtype):
+            raise DTypeError(
+                f"{name}_: result type {result.dtype.name} can't be cast to the desired output type {self.dtype.name}"
+            )
+        return self.copy_(result)
+
+    method.__name__ = method.__qualname__ = name + "_"
+    method.__doc__ = f"In-place ``{name}``: ``x.{name}_(...)`` writes ``x.{name}(...)`` into x."
+    return method
+
+
+for _name in (
+    "abs", "neg", "exp", "log", "sigmoid", "tanh", "relu", "sqrt", "rsqrt", "sin", "cos", "tan", "floor", "ceil",
+    "round", "trunc", "sign", "reciprocal", "clamp", "clip", "clamp_min", "clamp_max", "pow", "square", "log1p",
+    "expm1", "erf", "lerp", "frac", "exp2", "log2", "log10",
+):
+    if not hasattr(Tensor, _name + "_"):
+        setattr(Tensor, _name + "_", _in_place_form(_name))
 
 def _int_sizes(sizes: tuple, op: str) -> tuple:
     """``f(2, 3)`` or ``f((2, 3))`` as a tuple of Python ints; anything else is a one-line error."""

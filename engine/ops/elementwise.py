@@ -44,6 +44,8 @@ class Sub(Op):
 class Mul(Op):
     """a * b;  d/da = b, d/db = a."""
 
+    read_when = ((1,), (0,))  # a is read only for db, b only for da
+
     @staticmethod
     def forward(ctx, a, b):
         ctx.a, ctx.b = a, b
@@ -59,6 +61,8 @@ class Mul(Op):
 
 class Div(Op):
     """a / b;  d/da = 1/b, d/db = -a/b^2 = -(a/b)/b (no b^2 to overflow)."""
+
+    read_when = ((1,), (0, 1))  # a only for db; b for both
 
     @staticmethod
     def forward(ctx, a, b):
