@@ -86,6 +86,19 @@ MALFORMED = {
     "deflate size lie": (with_declared_size(zip_of({"w.npy": npy()}, zipfile.ZIP_DEFLATED), 2**31),
                          "more than deflate can produce"),
     "stored size lie": (with_declared_size(zip_of({"w.npy": npy()}), 2**31), "two recorded sizes differ"),
+    # nested checkpoints: the JSON structure member (more in tests/test_save_nested.py)
+    "structure not JSON": (zip_of({"__engine_structure__.json": b"{oops"}), "structure member is not valid JSON"),
+    "structure 100k deep": (zip_of({"__engine_structure__.json": b"[" * 100_000}), "nested more than 100 containers"),
+    "structure runs code?": (zip_of({"__engine_structure__.json": b'{"format": "engine.save", "version": 1, '
+                                                                  b'"root": {"__import__": "os"}}'}),
+                             "unknown entry '__import__' at the top level"),
+    "structure points nowhere": (zip_of({"__engine_structure__.json": b'{"format": "engine.save", "version": 1, '
+                                                                      b'"root": {"tensor": "w"}}'}),
+                                 "points the top level at 'w', which is no member"),
+    "structure leaves a member out": (zip_of({"__engine_structure__.json": b'{"format": "engine.save", "version": 1, '
+                                                                           b'"root": null}', "w.npy": npy()}),
+                                      "member 'w.npy' is not used by its structure"),
+    "structure bzip2": (zip_of({"__engine_structure__.json": b"{}"}, zipfile.ZIP_BZIP2), "compression method 12"),
 }
 
 
@@ -212,7 +225,9 @@ def test_key_rule_anything_but_nul_and_backslash_round_trips(tmp_path, key):
         ("a\\b", EngineValueError, "NUL or backslash"),
         ("\ud800", EngineValueError, "lone surrogate"),
         ("__engine_tensor__", EngineValueError, "reserved"),
-        (3, EngineTypeError, "keys must be strings, got int 3"),
+        # An int key is kept in a nested structure (tests/test_save_nested.py); other types are not.
+        (3.5, EngineTypeError, "keys must be strings or ints, got float 3.5"),
+        (True, EngineTypeError, "keys must be strings or ints, got bool True"),
         (("a",), EngineTypeError, "keys must be strings"),
     ],
 )
