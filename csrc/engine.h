@@ -341,6 +341,29 @@ void eng_set_num_threads(int n);
 int eng_in_forked_child(void);
 const char *eng_build_info(void);
 
+/* ------------------------------------------------------------ kernel sets --
+ * Every kernel family is compiled for several instruction sets and one set is
+ * chosen at run time (cpuid; the build itself stays portable):
+ *   ENG_ISA_GENERIC  portable C (whatever the compiler's baseline gives)
+ *   ENG_ISA_AVX2     AVX2 + FMA
+ *   ENG_ISA_AVX512   AVX-512 F/BW/DQ/VL + FMA
+ * eng_isa: the set in use.  On first use it is ENGINE_ISA when that names a
+ *   supported set, else the best the CPU (and the OS) supports.  Python checks
+ *   ENGINE_ISA first and refuses an unknown or unsupported name in one line.
+ * eng_isa_best: the best set this CPU supports (ignores ENGINE_ISA).
+ * eng_isa_supported: 1 if the CPU and this build can run `isa`, else 0.
+ * eng_set_isa: switch to `isa` (tests); 0 on success, -1 if unsupported.
+ *   Not for use while kernels run on other threads.
+ * eng_isa_name: "generic", "avx2", "avx512" (NULL for another number). */
+#define ENG_ISA_GENERIC 0
+#define ENG_ISA_AVX2 1
+#define ENG_ISA_AVX512 2
+int eng_isa(void);
+int eng_isa_best(void);
+int eng_isa_supported(int isa);
+int eng_set_isa(int isa);
+const char *eng_isa_name(int isa);
+
 /* CFFI_END */
 
 #ifdef __cplusplus

@@ -19,18 +19,14 @@
  * Micro-kernels: float32 6x16 and float64 6x8 (12 AVX2 accumulators, FMA),
  * selected at run time with __builtin_cpu_supports; elsewhere a portable C
  * kernel with the same tile shape (and the same packing) is used.  Compile
- * with -DENG_NO_SIMD, or run with ENGINE_GEMM_KERNEL=generic, to force it.
+ * with -DENG_NO_SIMD, or run with ENGINE_ISA=generic, to force it.
  */
 #include <stdlib.h>
 #include <string.h>
 #include "internal.h"
 
-#if !defined(ENG_NO_SIMD) && (defined(__x86_64__) || defined(__i386__)) && \
-    (defined(__GNUC__) || defined(__clang__))
-#define ENG_X86 1
+#if ENG_X86
 #include <immintrin.h>
-#else
-#define ENG_X86 0
 #endif
 
 /* Tile and block sizes.  MR x NR is the register tile; KC x NR floats of B
@@ -68,40 +64,15 @@ static void *get_buf(void **slot, size_t bytes)
 }
 
 /* ------------------------------------------------------------- dispatch -- */
-static int g_force_generic = 0;
-#if ENG_X86
-static int g_kernel = -1;       /* -1 unknown, 0 portable, 1 avx2+fma */
-#endif
-
 int eng_gemm_uses_avx2(void)
 {
-#if ENG_X86
-    if (__atomic_load_n(&g_force_generic, __ATOMIC_RELAXED))
-        return 0;
-    int k = __atomic_load_n(&g_kernel, __ATOMIC_RELAXED);
-    if (k < 0) {
-        const char *env = getenv("ENGINE_GEMM_KERNEL");
-        __builtin_cpu_init();
-        k = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-        if (env && strcmp(env, "generic") == 0)
-            k = 0;
-        __atomic_store_n(&g_kernel, k, __ATOMIC_RELAXED);
-    }
-    return k;
-#else
-    return 0;
-#endif
-}
-
-void eng_gemm_force_generic(int on)
-{
-    __atomic_store_n(&g_force_generic, on, __ATOMIC_RELAXED);
+    return ENG_X86 && eng_isa() >= ENG_ISA_AVX2;
 }
 
 /* ------------------------------------------------- AVX2+FMA micro-kernels --
  * C[0:6, 0:NR] = sum_p a[p*6 + i] * b[p*NR + j]  (+ beta*C when beta != 0) */
 #if ENG_X86
-__attribute__((target("avx2,fma")))
+__attribute__((target(ENG_TARGET_AVX2)))
 static void ukern_avx2_f32(int64_t kc, const float *restrict a, const float *restrict b,
                            float *restrict c, int64_t ldc, float beta)
 {
@@ -145,7 +116,7 @@ static void ukern_avx2_f32(int64_t kc, const float *restrict a, const float *res
     }
 }
 
-__attribute__((target("avx2,fma")))
+__attribute__((target(ENG_TARGET_AVX2)))
 static void ukern_avx2_f64(int64_t kc, const double *restrict a, const double *restrict b,
                            double *restrict c, int64_t ldc, double beta)
 {

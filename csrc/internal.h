@@ -61,11 +61,24 @@ void eng_iter_run_serial(const eng_iter *it, eng_seg_fn fn, void *ctx);
 int eng_collapse1(int ndim, const int64_t *shape, const int64_t *st,
                   int64_t *oshape, int64_t *ost, int64_t *size);
 
-/* ------------------------------------------------------------ GEMM hooks -- */
-/* 1 when the AVX2+FMA micro-kernels are in use, else 0 (generic C). */
+/* ------------------------------------------------------------ kernel sets --
+ * ENG_X86: x86 with GCC or clang, where kernels for AVX2 and AVX-512 are
+ * compiled beside the portable ones (target attributes: the build itself stays
+ * portable) and chosen at run time by eng_isa() (engine.h).  -DENG_NO_SIMD
+ * builds the portable kernels alone. */
+#if !defined(ENG_NO_SIMD) && (defined(__x86_64__) || defined(__i386__)) && \
+    (defined(__GNUC__) || defined(__clang__))
+#define ENG_X86 1
+#else
+#define ENG_X86 0
+#endif
+
+/* The target strings of the two x86 kernel sets. */
+#define ENG_TARGET_AVX2 "avx2,fma"
+#define ENG_TARGET_AVX512 "avx512f,avx512bw,avx512dq,avx512vl,avx2,fma"
+
+/* 1 when the GEMM runs an AVX2 micro-kernel or better (eng_isa() >= ENG_ISA_AVX2). */
 int eng_gemm_uses_avx2(void);
-/* Tests: force the portable micro-kernel (1) or go back to auto (0). */
-void eng_gemm_force_generic(int on);
 
 /* Column sums used by linear backward: out[j] = sum_i x[i*ld + j]. */
 void eng_colsum_f32(int64_t rows, int64_t cols, const float *x, int64_t ld, float *out);

@@ -1,6 +1,8 @@
 /*
  * runtime.c -- thread count, fork safety and build information.
  */
+#include <stdlib.h>
+#include <string.h>
 #include "internal.h"
 
 #if defined(_OPENMP) && !defined(_WIN32)
@@ -54,6 +56,62 @@ int eng_in_forked_child(void)
     return eng_forked_child;
 }
 
+/* ------------------------------------------------------------ kernel sets -- */
+static const char *const eng_isa_names[] = {"generic", "avx2", "avx512"};
+static int eng_isa_current = -1;      /* -1 until first use */
+
+const char *eng_isa_name(int isa)
+{
+    return isa >= ENG_ISA_GENERIC && isa <= ENG_ISA_AVX512 ? eng_isa_names[isa] : NULL;
+}
+
+int eng_isa_supported(int isa)
+{
+    if (isa == ENG_ISA_GENERIC)
+        return 1;
+#if ENG_X86
+    __builtin_cpu_init();
+    /* libgcc's and compiler-rt's checks include the OS's support (XCR0) for the ymm/zmm state. */
+    int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (isa == ENG_ISA_AVX2)
+        return avx2;
+    if (isa == ENG_ISA_AVX512)
+        return avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+#endif
+    return 0;
+}
+
+int eng_isa_best(void)
+{
+    for (int isa = ENG_ISA_AVX512; isa > ENG_ISA_GENERIC; isa--)
+        if (eng_isa_supported(isa))
+            return isa;
+    return ENG_ISA_GENERIC;
+}
+
+int eng_isa(void)
+{
+    int isa = __atomic_load_n(&eng_isa_current, __ATOMIC_RELAXED);
+    if (isa < 0) {
+        isa = eng_isa_best();
+        const char *env = getenv("ENGINE_ISA");
+        for (int k = ENG_ISA_GENERIC; env && *env && k <= ENG_ISA_AVX512; k++)
+            if (strcmp(env, eng_isa_names[k]) == 0 && eng_isa_supported(k))
+                isa = k;
+        __atomic_store_n(&eng_isa_current, isa, __ATOMIC_RELAXED);
+    }
+    return isa;
+}
+
+int eng_set_isa(int isa)
+{
+    if (!eng_isa_name(isa) || !eng_isa_supported(isa))
+        return -1;
+    __atomic_store_n(&eng_isa_current, isa, __ATOMIC_RELAXED);
+    return 0;
+}
+
 #ifdef _OPENMP
 #define ENG_OMP_INFO "openmp: yes"
 #else
@@ -62,7 +120,10 @@ int eng_in_forked_child(void)
 
 const char *eng_build_info(void)
 {
-    if (eng_gemm_uses_avx2())
-        return "gemm: avx2+fma micro-kernel (runtime dispatch); " ENG_OMP_INFO;
-    return "gemm: portable C micro-kernel; " ENG_OMP_INFO;
+    static const char *const info[] = {
+        "kernels: generic (portable C); " ENG_OMP_INFO,
+        "kernels: avx2 (AVX2+FMA, runtime dispatch); " ENG_OMP_INFO,
+        "kernels: avx512 (AVX-512, runtime dispatch); " ENG_OMP_INFO,
+    };
+    return info[eng_isa()];
 }

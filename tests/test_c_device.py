@@ -18,12 +18,13 @@ def test_cpu_means_the_c_library_when_built():
 
 
 @needs_c
-def test_build_info_names_the_gemm_kernel_and_threads():
+def test_build_info_names_the_kernel_set_and_threads():
     from engine.backends import get_backend
-    from engine.backends.c_backend import num_threads
+    from engine.backends.c_backend import isa, num_threads, supported_isas
 
     info = get_backend("c").build_info
-    assert "gemm" in info and "openmp" in info
+    assert f"kernels: {isa()}" in info and "openmp" in info
+    assert isa() in supported_isas() and supported_isas()[0] == "generic"
     assert num_threads() >= 1
 
 

@@ -20,7 +20,9 @@ int g_pass, g_fail;
 static void test_runtime(void)
 {
     CHECK(eng_num_threads() >= 1, "eng_num_threads");
-    CHECK(eng_build_info() != NULL && strstr(eng_build_info(), "gemm") != NULL, "build info");
+    CHECK(eng_build_info() != NULL && strstr(eng_build_info(), eng_isa_name(eng_isa())) != NULL, "build info");
+    CHECK(eng_isa_supported(ENG_ISA_GENERIC) && eng_isa_supported(eng_isa_best()), "the best set is supported");
+    CHECK(eng_set_isa(7) == -1 && eng_set_isa(-1) == -1 && eng_isa_name(3) == NULL, "unknown sets refused");
     printf("build: %s\n", eng_build_info());
 }
 
@@ -140,17 +142,23 @@ int main(void)
     test_fork();
     test_cast();
     test_vexpf();
-    for (int generic = 0; generic <= 1; generic++) {
-        eng_gemm_force_generic(generic);
-        printf("gemm micro-kernel: %s\n", eng_gemm_uses_avx2() ? "avx2+fma" : "portable");
+    /* Every kernel set this CPU runs, or the one ENGINE_ISA names. */
+    const char *only = getenv("ENGINE_ISA");
+    for (int isa = ENG_ISA_GENERIC; isa <= ENG_ISA_AVX512; isa++) {
+        if (only && *only && strcmp(only, eng_isa_name(isa)) != 0)
+            continue;
+        if (eng_set_isa(isa) != 0) {
+            printf("kernel set %s: not supported here, skipped\n", eng_isa_name(isa));
+            continue;
+        }
+        printf("kernel set %s\n", eng_isa_name(isa));
         test_gemm_f32();
         test_gemm_f64();
         test_linear_f32();
         test_linear_f64();
+        test_all_f32();
+        test_all_f64();
     }
-    eng_gemm_force_generic(0);
-    test_all_f32();
-    test_all_f64();
     printf("%d passed, %d failed\n", g_pass, g_fail);
     return g_fail != 0;
 }

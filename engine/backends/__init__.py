@@ -63,10 +63,11 @@ class Device:
 def c_available() -> tuple[bool, str]:
     """Whether the C library can be loaded, and if not, one line saying why."""
     try:
-        from engine.backends import c_backend  # noqa: F401
+        from engine.backends import c_backend
     except ImportError as exc:
         return False, str(exc)
-    return True, ""
+    why = c_backend.isa_error()
+    return (False, why) if why else (True, "")
 
 
 def resolve_name(name: object) -> str:
@@ -81,7 +82,10 @@ def resolve_name(name: object) -> str:
             f"device: invalid device string {name!r}; a device index must be a non-negative integer ('cpu:0')"
         )
     if base == "cpu":
-        return "c" if c_available()[0] else "numpy"
+        ok, why = c_available()
+        if not ok and why.startswith("ENGINE_ISA"):  # a kernel set asked for by name is never silently dropped
+            raise DeviceError(f"device 'cpu': {why}")
+        return "c" if ok else "numpy"
     if base not in REGISTRY and base not in _UNAVAILABLE:
         known = ", ".join(map(repr, [*REGISTRY, *_UNAVAILABLE]))
         raise DeviceError(f"device: unknown device {name!r}; valid devices are 'cpu', {known}")

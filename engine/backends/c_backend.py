@@ -30,7 +30,7 @@ from engine.backends import layout
 from engine.backends.base import Backend
 from engine.backends.host import HostArrays
 from engine.backends.numpy_backend import NumpyBackend
-from engine.errors import DTypeError, EngineValueError, ShapeError
+from engine.errors import DeviceError, DTypeError, EngineValueError, ShapeError
 
 try:
     from engine._cengine import ffi, lib
@@ -39,6 +39,42 @@ except ImportError as exc:  # pragma: no cover - depends on the build
         "the C library engine._cengine is not built (no C compiler at install time?); "
         "install a C compiler and reinstall with `pip install -e .`, or use device='numpy'"
     ) from exc
+
+ISA_NAMES = tuple(ffi.string(lib.eng_isa_name(k)).decode() for k in (lib.ENG_ISA_GENERIC, lib.ENG_ISA_AVX2,
+                                                                        lib.ENG_ISA_AVX512))
+
+
+def supported_isas() -> list[str]:
+    """The kernel sets this CPU runs, from the most portable up (``generic`` always)."""
+    return [name for k, name in enumerate(ISA_NAMES) if lib.eng_isa_supported(k)]
+
+
+def isa_error() -> str | None:
+    """Why ``ENGINE_ISA`` cannot be honoured (one line), or None when it is unset or names a supported set."""
+    import os
+
+    wanted = os.environ.get("ENGINE_ISA", "")
+    if not wanted:
+        return None
+    if wanted not in ISA_NAMES:
+        return f"ENGINE_ISA={wanted!r} is not a kernel set; valid: {', '.join(ISA_NAMES)} (or unset for the best)"
+    if wanted not in supported_isas():
+        return (f"ENGINE_ISA={wanted!r}: this CPU does not support it; it runs {', '.join(supported_isas())} "
+                f"(unset ENGINE_ISA for the best)")
+    return None
+
+
+def isa() -> str:
+    """The kernel set the C library runs: ``generic``, ``avx2`` or ``avx512``."""
+    return ISA_NAMES[lib.eng_isa()]
+
+
+def set_isa(name: str) -> None:
+    """Switch the C kernels to another supported set (tests; not while kernels run on other threads)."""
+    if name not in ISA_NAMES or lib.eng_set_isa(ISA_NAMES.index(name)) != 0:
+        raise EngineValueError(f"set_isa: {name!r} is not a kernel set this CPU runs; it runs "
+                               f"{', '.join(supported_isas())}")
+
 
 # dtype -> (kernel suffix, pointer type, array type for ffi.from_buffer)
 _FLOATS = {
@@ -221,6 +257,9 @@ class CBackend(HostArrays, Backend):
     name = "c"
 
     def __init__(self) -> None:
+        why = isa_error()
+        if why:
+            raise DeviceError(f"device 'c': {why}")
         self.reference = NumpyBackend()  # integers, bools and anything without a C kernel
         self.build_info = ffi.string(lib.eng_build_info()).decode()
 
