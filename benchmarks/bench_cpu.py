@@ -7,7 +7,11 @@
   "numpy by hand" is the same step written directly in numpy (the floor for framework
   overhead); PyTorch CPU runs when installed.
 * ``matmul``: float32/float64 GEMM GFLOP/s for the ``c`` device's kernel against numpy
-  (OpenBLAS) at n = 64 ... 2048 (needs the C library).
+  (OpenBLAS) at n = 64 ... 2048 (needs the C library), in this process's kernel set.
+* ``isa``: the issue-12 table: the GEMM for each kernel set this CPU runs (``ENGINE_ISA``), one and
+  two threads, each in a child process against OpenBLAS on its own best kernel, except the avx2 row,
+  which meets OpenBLAS held to its Haswell (AVX2) kernels (OpenBLAS picks its kernel when it loads,
+  hence the child processes). Run it with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset.
 * ``elementwise``: sigmoid and relu forward + backward on 10^7 elements.
 
 Times are medians over repeats, taken in interleaved rounds (each candidate in turn) so the
@@ -21,6 +25,8 @@ import argparse
 import os
 import platform
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 
@@ -209,14 +215,16 @@ def bench_mlp(devices: list[str], repeats: int) -> None:
 
 # ---- matmul ---------------------------------------------------------------------------------------
 
-def bench_matmul(repeats: int) -> None:
+def bench_matmul(repeats: int, sizes: tuple[int, ...] = (64, 128, 256, 512, 1024, 2048)) -> None:
     from engine.backends import get_backend
+    from engine.backends.c_backend import isa, num_threads
 
     c = get_backend("c")
     for dtype in (np.float32, np.float64):
-        print(f"\nmatmul {np.dtype(dtype).name}: GFLOP/s (ratio = engine c / numpy)")
+        print(f"\nmatmul {np.dtype(dtype).name}: GFLOP/s (ratio = engine c / numpy); engine kernels {isa()}, "
+              f"{num_threads()} thread(s); numpy's BLAS: {blas_kernel()}")
         print(f"{'n':>6}{'numpy':>10}{'engine c':>10}{'ratio':>8}")
-        for n in (64, 128, 256, 512, 1024, 2048):
+        for n in sizes:
             rng = np.random.default_rng(n)
             a = rng.standard_normal((n, n)).astype(dtype)
             b = rng.standard_normal((n, n)).astype(dtype)
@@ -226,6 +234,25 @@ def bench_matmul(repeats: int) -> None:
             t_np, t_c = medians["numpy"], medians["c"]
             flops = 2 * n**3
             print(f"{n:>6}{flops / t_np / 1e9:>10.1f}{flops / t_c / 1e9:>10.1f}{t_np / t_c:>7.2f}x")
+
+
+def bench_isa(repeats: int) -> None:
+    """The GEMM per kernel set and thread count, each in a child process with its own environment."""
+    from engine.backends.c_backend import supported_isas
+
+    for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        if name in os.environ:
+            print(f"note: {name}={os.environ[name]} is set: OpenBLAS is not on its own choice of kernel")
+    for threads in (1, 2):
+        for kernel_set in reversed(supported_isas()):
+            env = {**os.environ, "ENGINE_ISA": kernel_set, "OMP_NUM_THREADS": str(threads),
+                   "OPENBLAS_NUM_THREADS": str(threads)}
+            if kernel_set == "avx2":  # the AVX2 row meets OpenBLAS's AVX2 (Haswell) kernels
+                env["OPENBLAS_CORETYPE"] = "Haswell"
+            print(f"\n=== ENGINE_ISA={kernel_set}, {threads} thread(s)"
+                  + (", OPENBLAS_CORETYPE=Haswell" if kernel_set == "avx2" else ""), flush=True)
+            subprocess.run([sys.executable, __file__, "--only", "matmul", "--sizes", "256,512,1024",
+                            "--repeats", str(repeats), "--quiet"], env=env, check=True)
 
 
 # ---- elementwise -------------------------------------------------------------------------------------
@@ -276,20 +303,31 @@ def main() -> None:
     parser.add_argument("--only", default="mlp,matmul,elementwise")
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--devices", default=None, help="comma list; default: numpy and c when built")
+    parser.add_argument("--sizes", default="64,128,256,512,1024,2048", help="matmul sizes n (n x n @ n x n)")
+    parser.add_argument("--quiet", action="store_true", help="no machine header (child runs of --only isa)")
     args = parser.parse_args()
     from engine.backends import c_available
 
     devices = args.devices.split(",") if args.devices else ["numpy"] + (["c"] if c_available()[0] else [])
+    parts = args.only.split(",")
+    if args.quiet:
+        bench_matmul(args.repeats, tuple(int(n) for n in args.sizes.split(",")))
+        return
     print(f"machine: {cpu_model()}, {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}, "
           f"numpy {np.__version__}; OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}, "
           f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}")
     print(f"numpy's BLAS: {blas_kernel()}; OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}, "
           f"OPENBLAS_L2_SIZE={os.environ.get('OPENBLAS_L2_SIZE', 'unset')} (unset both to let OpenBLAS choose)")
-    parts = args.only.split(",")
+    if "c" in devices:
+        from engine.backends.c_backend import isa, num_threads, supported_isas
+
+        print(f"engine c: kernel set {isa()} (this CPU runs {', '.join(supported_isas())}), {num_threads()} thread(s)")
     if "mlp" in parts:
         bench_mlp(devices, args.repeats)
     if "matmul" in parts and "c" in devices:
-        bench_matmul(args.repeats)
+        bench_matmul(args.repeats, tuple(int(n) for n in args.sizes.split(",")))
+    if "isa" in parts and "c" in devices:
+        bench_isa(args.repeats)
     if "elementwise" in parts:
         bench_elementwise(devices, max(3, args.repeats // 4))
 

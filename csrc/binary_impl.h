@@ -102,7 +102,7 @@ static void FN(where_seg)(void *vctx, int64_t n, const int64_t *off, int64_t oof
     }
 }
 
-void FN(eng_binary)(int op, int ndim, const int64_t *shape, const T *a, const int64_t *sa,
+KERNEL void FN(eng_binary)(int op, int ndim, const int64_t *shape, const T *a, const int64_t *sa,
                     const T *b, const int64_t *sb, T *out)
 {
     eng_iter it;
@@ -113,7 +113,7 @@ void FN(eng_binary)(int op, int ndim, const int64_t *shape, const T *a, const in
     eng_iter_run(&it, FN(binary_seg), &ctx);
 }
 
-void FN(eng_compare)(int op, int ndim, const int64_t *shape, const T *a, const int64_t *sa,
+KERNEL void FN(eng_compare)(int op, int ndim, const int64_t *shape, const T *a, const int64_t *sa,
                      const T *b, const int64_t *sb, uint8_t *out)
 {
     eng_iter it;
@@ -124,7 +124,7 @@ void FN(eng_compare)(int op, int ndim, const int64_t *shape, const T *a, const i
     eng_iter_run(&it, FN(compare_seg), &ctx);
 }
 
-void FN(eng_where)(int ndim, const int64_t *shape, const uint8_t *c, const int64_t *sc,
+KERNEL void FN(eng_where)(int ndim, const int64_t *shape, const uint8_t *c, const int64_t *sc,
                    const T *a, const int64_t *sa, const T *b, const int64_t *sb, T *out)
 {
     eng_iter it;

@@ -72,7 +72,7 @@ def build_flags():
     """(extra_compile_args, extra_link_args) for this platform."""
     if sys.platform == "win32":                      # MSVC
         return ["/O2", "/openmp"] if not os.environ.get("ENGINE_NO_OPENMP") else ["/O2"], []
-    compile_args = ["-O3", "-std=gnu11", "-fno-math-errno", "-fno-trapping-math"]
+    compile_args = ["-O3", "-std=gnu11", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off"]
     link_args = []
     if os.environ.get("ENGINE_NATIVE") == "1":
         compile_args.append("-march=native")

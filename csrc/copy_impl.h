@@ -29,9 +29,7 @@ void FN(eng_copy)(int ndim, const int64_t *shape, const T *x, const int64_t *sx,
 
 void FN(eng_fill)(int64_t n, T *out, T value)
 {
-    ENG_OMP(parallel for schedule(static) if(n > 4 * ENG_PAR_MIN_ELEMS))
-    for (int64_t i = 0; i < n; i++)
-        out[i] = value;
+    ENG_PAR_FOR(n > 4 * ENG_PAR_MIN_ELEMS, i, n, out[i] = value;);
 }
 
 #include "tmpl_end.h"

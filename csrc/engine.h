@@ -169,8 +169,9 @@ void eng_min_f64(int ndim, const int64_t *shape, const double *x, const int64_t 
  * K == 0 gives beta*C (zeros when beta == 0).  The C blocks of different
  * batch entries must not overlap.
  *
- * eng_matmul_*: packed, register-blocked, cache-blocked GEMM (AVX2+FMA
- * micro-kernel chosen at run time when the CPU has it; OpenMP when built
+ * eng_matmul_*: packed, register-blocked, cache-blocked GEMM (micro-kernel of
+ * the kernel set in use: AVX-512 14x32 f32 / 14x16 f64, AVX2+FMA 6x16 / 6x8, or
+ * portable C; block sizes from the caches read at run time; OpenMP when built
  * with it).  eng_matmul_naive_*: the plain triple loop, kept as the reference
  * the tests compare against; same signature and semantics. */
 void eng_matmul_f32(int64_t batch, int64_t M, int64_t N, int64_t K,
@@ -333,9 +334,9 @@ void eng_scatter_add_f64(int ndim, const int64_t *shape, const int64_t *idx, con
  *   library, else 0.  GNU OpenMP's thread pool does not survive fork (the next
  *   multi-threaded region would wait forever for threads that are gone), so a
  *   pthread_atfork handler sets the child to one thread, for good.
- * eng_build_info: a static string naming the GEMM micro-kernel chosen at
- *   run time and whether OpenMP is compiled in, e.g.
- *   "gemm: avx2+fma (runtime dispatch); openmp: yes". */
+ * eng_build_info: a static string naming the kernel set in use (eng_isa below)
+ *   and whether OpenMP is compiled in, e.g.
+ *   "kernels: avx512 (AVX-512, runtime dispatch); openmp: yes". */
 int eng_num_threads(void);
 void eng_set_num_threads(int n);
 int eng_in_forked_child(void);

@@ -1,45 +1,82 @@
 /* gemm_impl.h -- the GEMM driver for one dtype (see gemm.c, tmpl_begin.h). */
 #include "tmpl_begin.h"
 
-#define MR FN(GEMM_MR)
-#define NR FN(GEMM_NR)
-#define KC FN(GEMM_KC)
-#define MC FN(GEMM_MC)
-#define NC FN(GEMM_NC)
+/* A micro-kernel: C[0:mr, 0:nr] = A_panel @ B_panel (+ beta*C when beta != 0)
+ * where a is one packed MR x kc panel (a[p*MR + i]) and b one packed kc x NR
+ * panel (b[p*NR + j]); mr <= MR and nr <= NR give the valid part of the tile. */
+typedef void (*FN(ukern_t))(int64_t kc, const T *a, const T *b, T *c, int64_t ldc, T beta,
+                            int mr, int nr);
 
-typedef void (*FN(ukern_t))(int64_t kc, const T *a, const T *b, T *c, int64_t ldc, T beta);
+/* Vector packing routines (gemm.c), R valid rows or columns of W:
+ *   tpack (transposing): d[p*W + i] = i < R ? src[i*ld + p] : 0
+ *   cpack (copying):     d[p*W + j] = j < R ? src[p*ld + j] : 0 */
+typedef void (*FN(pack_t))(int64_t kc, const T *src, int64_t ld, int R, int W, T *d);
 
-/* Portable micro-kernel, same tile and packed layout as the AVX2 one. */
+/* What one call runs with: the kernel set's micro-kernel, packers and tile,
+ * and the largest cache blocks for that tile (gemm.c: eng_gemm_blocks;
+ * gemm_one cuts each product into equal blocks no larger). */
+typedef struct {
+    FN(ukern_t) kern;
+    FN(pack_t) tpack, cpack;            /* NULL: the portable packing loops */
+    int mr, nr;
+    int64_t kc, mc, nc;
+} FN(gemm_plan);
+
+#define GEN_MR FN(GEMM_GEN_MR)
+#define GEN_NR FN(GEMM_GEN_NR)
+
+/* Portable micro-kernel, the AVX2 tile shape and the same packed layout. */
 static void FN(ukern_generic)(int64_t kc, const T *restrict a, const T *restrict b,
-                              T *restrict c, int64_t ldc, T beta)
+                              T *restrict c, int64_t ldc, T beta, int mr, int nr)
 {
-    T acc[MR][NR];
+    T acc[GEN_MR][GEN_NR];
     memset(acc, 0, sizeof acc);
     for (int64_t p = 0; p < kc; p++) {
-        for (int i = 0; i < MR; i++) {
-            const T ai = a[p * MR + i];
-            for (int j = 0; j < NR; j++)
-                acc[i][j] += ai * b[p * NR + j];
+        for (int i = 0; i < GEN_MR; i++) {
+            const T ai = a[p * GEN_MR + i];
+            for (int j = 0; j < GEN_NR; j++)
+                acc[i][j] += ai * b[p * GEN_NR + j];
         }
     }
-    for (int i = 0; i < MR; i++)
-        for (int j = 0; j < NR; j++)
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < nr; j++)
             c[i * ldc + j] = beta == 0 ? acc[i][j] : acc[i][j] + beta * c[i * ldc + j];
 }
 
-static FN(ukern_t) FN(pick_ukern)(void)
+static void FN(plan_for)(int isa, FN(gemm_plan) *pl)
 {
+    *pl = (FN(gemm_plan)){FN(ukern_generic), NULL, NULL, GEN_MR, GEN_NR, 0, 0, 0};
 #if ENG_X86
-    if (eng_gemm_uses_avx2())
-        return FN(ukern_avx2);
+    if (isa >= ENG_ISA_AVX512)
+        *pl = (FN(gemm_plan)){FN(ukern_avx512), FN(tpack_avx512), FN(cpack_avx512),
+                              FN(GEMM_AVX512_MR), FN(GEMM_AVX512_NR), 0, 0, 0};
+    else if (isa >= ENG_ISA_AVX2)
+        *pl = (FN(gemm_plan)){FN(ukern_avx2), FN(tpack_avx2), FN(cpack_avx2),
+                              FN(GEMM_AVX2_MR), FN(GEMM_AVX2_NR), 0, 0, 0};
+#else
+    (void)isa;
 #endif
-    return FN(ukern_generic);
+    eng_gemm_blocks((int64_t)sizeof(T), pl->mr, pl->nr, &pl->kc, &pl->mc, &pl->nc);
+}
+
+/* For the tests: the tile and blocks the current kernel set uses,
+ * out = {MR, NR, KC, MC, NC}. */
+void FN(eng_gemm_plan_info)(int64_t out[5])
+{
+    FN(gemm_plan) pl;
+    FN(plan_for)(eng_isa(), &pl);
+    out[0] = pl.mr;
+    out[1] = pl.nr;
+    out[2] = pl.kc;
+    out[3] = pl.mc;
+    out[4] = pl.nc;
 }
 
 /* Pack op(A)[0:mc, 0:kc] (element (i,p) at A[i*rs + p*cs]) into MR-row
- * panels: panel q holds rows q*MR.. as dst[q*MR*kc + p*MR + i], zero-padded. */
-static void FN(pack_a)(int64_t mc, int64_t kc, const T *restrict A, int64_t rs, int64_t cs,
-                       T *restrict dst)
+ * panels: panel q holds rows q*MR.. as dst[q*MR*kc + p*MR + i], zero-padded.
+ * Always inlined into pack_a with MR a constant, so the inner loops unroll. */
+static ENG_ALWAYS_INLINE void FN(pack_a_mr)(const int MR, int64_t mc, int64_t kc, const T *restrict A,
+                                            int64_t rs, int64_t cs, T *restrict dst)
 {
     for (int64_t i0 = 0; i0 < mc; i0 += MR) {
         const int64_t rows = mc - i0 < MR ? mc - i0 : MR;
@@ -64,10 +101,32 @@ static void FN(pack_a)(int64_t mc, int64_t kc, const T *restrict A, int64_t rs, 
     }
 }
 
+static void FN(pack_a)(const FN(gemm_plan) *pl, int64_t mc, int64_t kc, const T *A, int64_t rs,
+                       int64_t cs, T *dst)
+{
+    const int mr = pl->mr;
+    if (pl->tpack && cs == 1) {                 /* row-major A: transpose through registers */
+        for (int64_t i0 = 0; i0 < mc; i0 += mr)
+            pl->tpack(kc, A + i0 * rs, rs, mc - i0 < mr ? (int)(mc - i0) : mr, mr, dst + i0 * kc);
+        return;
+    }
+    if (pl->cpack && rs == 1) {                 /* transposed A: copy MR-wide rows */
+        for (int64_t i0 = 0; i0 < mc; i0 += mr)
+            pl->cpack(kc, A + i0, cs, mc - i0 < mr ? (int)(mc - i0) : mr, mr, dst + i0 * kc);
+        return;
+    }
+    switch (mr) {
+    case FN(GEMM_AVX512_MR): FN(pack_a_mr)(FN(GEMM_AVX512_MR), mc, kc, A, rs, cs, dst); break;
+    case GEN_MR: FN(pack_a_mr)(GEN_MR, mc, kc, A, rs, cs, dst); break;
+    default: FN(pack_a_mr)(mr, mc, kc, A, rs, cs, dst); break;
+    }
+}
+
 /* Pack op(B)[0:kc, 0:nc] (element (p,j) at B[p*rs + j*cs]) into NR-column
- * panels: panel q holds dst[q*NR*kc + p*NR + j], zero-padded. */
-static void FN(pack_b)(int64_t kc, int64_t nc, const T *restrict B, int64_t rs, int64_t cs,
-                       T *restrict dst)
+ * panels: panel q holds dst[q*NR*kc + p*NR + j], zero-padded.  Inlined with
+ * NR a constant, as pack_a_mr. */
+static ENG_ALWAYS_INLINE void FN(pack_b_nr)(const int NR, int64_t kc, int64_t nc, const T *restrict B,
+                                            int64_t rs, int64_t cs, T *restrict dst)
 {
     for (int64_t j0 = 0; j0 < nc; j0 += NR) {
         const int64_t cols = nc - j0 < NR ? nc - j0 : NR;
@@ -92,33 +151,47 @@ static void FN(pack_b)(int64_t kc, int64_t nc, const T *restrict B, int64_t rs, 
     }
 }
 
-/* C[0:mc, jlo:jhi] (+)= Ap @ Bp[:, jlo:jhi] for one packed A block. */
-static void FN(macro_kernel)(FN(ukern_t) kern, int64_t mc, int64_t jlo, int64_t jhi,
+static void FN(pack_b)(const FN(gemm_plan) *pl, int64_t kc, int64_t nc, const T *B, int64_t rs,
+                       int64_t cs, T *dst)
+{
+    const int nr = pl->nr;
+    if (pl->cpack && cs == 1) {                 /* row-major B: copy NR-wide strips */
+        for (int64_t j0 = 0; j0 < nc; j0 += nr)
+            pl->cpack(kc, B + j0, rs, nc - j0 < nr ? (int)(nc - j0) : nr, nr, dst + j0 * kc);
+        return;
+    }
+    if (pl->tpack && rs == 1) {      /* transposed B: transpose through registers */
+        for (int64_t j0 = 0; j0 < nc; j0 += nr)
+            pl->tpack(kc, B + j0 * cs, cs, nc - j0 < nr ? (int)(nc - j0) : nr, nr, dst + j0 * kc);
+        return;
+    }
+    switch (nr) {
+    case FN(GEMM_AVX512_NR): FN(pack_b_nr)(FN(GEMM_AVX512_NR), kc, nc, B, rs, cs, dst); break;
+    case GEN_NR: FN(pack_b_nr)(GEN_NR, kc, nc, B, rs, cs, dst); break;
+    default: FN(pack_b_nr)(nr, kc, nc, B, rs, cs, dst); break;
+    }
+}
+
+/* C[0:mc, jlo:jhi] (+)= Ap @ Bp[:, jlo:jhi] for one packed A block
+ * (jlo is a multiple of NR). */
+static void FN(macro_kernel)(const FN(gemm_plan) *pl, int64_t mc, int64_t jlo, int64_t jhi,
                              int64_t kc, const T *Ap, const T *Bp, T *C, int64_t ldc, T beta)
 {
-    T tile[MR * NR] __attribute__((aligned(64)));
+    const int MR = pl->mr, NR = pl->nr;
     for (int64_t j0 = jlo; j0 < jhi; j0 += NR) {
-        const int64_t nr = jhi - j0 < NR ? jhi - j0 : NR;
+        const int nr = jhi - j0 < NR ? (int)(jhi - j0) : NR;
         const T *bp = Bp + j0 * kc;
         for (int64_t i0 = 0; i0 < mc; i0 += MR) {
-            const int64_t mr = mc - i0 < MR ? mc - i0 : MR;
-            T *c = C + i0 * ldc + j0;
-            if (mr == MR && nr == NR) {
-                kern(kc, Ap + i0 * kc, bp, c, ldc, beta);
-            } else {                            /* edge tile via a local buffer */
-                kern(kc, Ap + i0 * kc, bp, tile, NR, 0);
-                for (int64_t i = 0; i < mr; i++)
-                    for (int64_t j = 0; j < nr; j++)
-                        c[i * ldc + j] = beta == 0 ? tile[i * NR + j]
-                                                   : tile[i * NR + j] + beta * c[i * ldc + j];
-            }
+            const int mr = mc - i0 < MR ? (int)(mc - i0) : MR;
+            pl->kern(kc, Ap + i0 * kc, bp, C + i0 * ldc + j0, ldc, beta, mr, nr);
         }
     }
 }
 
 typedef struct {
-    FN(ukern_t) kern;
+    const FN(gemm_plan) *pl;
     int64_t M, kc, nc, mcb, nic, nsplit, npanels;
+    size_t abytes;                      /* size of each thread's packed A block */
     const T *A; int64_t rsa, csa;       /* A block: op(A)[0:M, pc:pc+kc] */
     const T *B; int64_t rsb, csb;       /* B block: op(B)[pc:pc+kc, jc:jc+nc] */
     T *Bp;                              /* shared packed B */
@@ -129,8 +202,9 @@ typedef struct {
 /* Pack panel q of the B block into the shared buffer. */
 static void FN(pack_b_panel)(const FN(block_args) *w, int64_t q)
 {
+    const int NR = w->pl->nr;
     const int64_t j0 = q * NR;
-    FN(pack_b)(w->kc, w->nc - j0 < NR ? w->nc - j0 : NR, w->B + j0 * w->csb, w->rsb, w->csb,
+    FN(pack_b)(w->pl, w->kc, w->nc - j0 < NR ? w->nc - j0 : NR, w->B + j0 * w->csb, w->rsb, w->csb,
                w->Bp + j0 * w->kc);
 }
 
@@ -138,6 +212,7 @@ static void FN(pack_b_panel)(const FN(block_args) *w, int64_t q)
  * the packed B panels. */
 static void FN(run_item)(const FN(block_args) *w, T *Ap, int64_t t)
 {
+    const int64_t NR = w->pl->nr;
     const int64_t bi = t / w->nsplit, s = t % w->nsplit;
     const int64_t ic = bi * w->mcb;
     const int64_t mc = w->M - ic < w->mcb ? w->M - ic : w->mcb;
@@ -146,9 +221,8 @@ static void FN(run_item)(const FN(block_args) *w, T *Ap, int64_t t)
     if (jhi > w->nc)
         jhi = w->nc;
     if (jlo < jhi) {
-        FN(pack_a)(mc, w->kc, w->A + ic * w->rsa, w->rsa, w->csa, Ap);
-        FN(macro_kernel)(w->kern, mc, jlo, jhi, w->kc, Ap, w->Bp, w->C + ic * w->ldc,
-                         w->ldc, w->beta);
+        FN(pack_a)(w->pl, mc, w->kc, w->A + ic * w->rsa, w->rsa, w->csa, Ap);
+        FN(macro_kernel)(w->pl, mc, jlo, jhi, w->kc, Ap, w->Bp, w->C + ic * w->ldc, w->ldc, w->beta);
     }
 }
 
@@ -159,7 +233,7 @@ static void FN(block_work)(const FN(block_args) *w, int nt)
 {
     const int64_t nitems = w->nic * w->nsplit;
     if (nt <= 1) {
-        T *Ap = get_buf(&tls_abuf, ABUF_BYTES);
+        T *Ap = get_buf(&tls_abuf, w->abytes);  /* gemm_one checked it */
         for (int64_t q = 0; q < w->npanels; q++)
             FN(pack_b_panel)(w, q);
         for (int64_t t = 0; t < nitems; t++)
@@ -167,13 +241,13 @@ static void FN(block_work)(const FN(block_args) *w, int nt)
         return;
     }
     int fail = 0;
-    T *Ap0 = get_buf(&tls_abuf, ABUF_BYTES);    /* caller's buffer, checked non-NULL */
+    T *Ap0 = get_buf(&tls_abuf, w->abytes);     /* caller's buffer, checked non-NULL */
     ENG_OMP(parallel num_threads(nt))
     {
         ENG_OMP(for schedule(static))
         for (int64_t q = 0; q < w->npanels; q++)
             FN(pack_b_panel)(w, q);
-        T *Ap = get_buf(&tls_abuf, ABUF_BYTES);
+        T *Ap = get_buf(&tls_abuf, w->abytes);
         if (!Ap) {
             ENG_OMP(atomic write)
             fail = 1;
@@ -195,31 +269,33 @@ static void FN(block_work)(const FN(block_args) *w, int nt)
 }
 
 /* One product C = op(A) @ op(B) + beta*C with K > 0, on `nt` threads. */
-static void FN(gemm_one)(int64_t M, int64_t N, int64_t K,
+static void FN(gemm_one)(const FN(gemm_plan) *pl, int64_t M, int64_t N, int64_t K,
                          const T *A, int64_t rsa, int64_t csa,
                          const T *B, int64_t rsb, int64_t csb,
                          T *C, int64_t ldc, T beta, int nt)
 {
-    FN(ukern_t) kern = FN(pick_ukern)();
-    T *Bp = get_buf(&tls_bbuf, BBUF_BYTES);
-    if (!Bp || !get_buf(&tls_abuf, ABUF_BYTES)) {   /* out of memory: stay correct */
+    const int64_t MR = pl->mr, NR = pl->nr;
+    /* Blocks of equal size (gemm.c: even_block): with several threads the
+     * number of A blocks is a multiple of nt, so the threads get the same
+     * work; when M is too small even for that, the columns are split too. */
+    const int64_t kcb = even_block(K, pl->kc, 1, 8);
+    const int64_t ncb = even_block(N, pl->nc, 1, NR);
+    const int64_t mcb = even_block(M, pl->mc, nt, MR);
+    const int64_t nic = (M + mcb - 1) / mcb;
+    /* Buffers as big as this product needs: one A block (rows rounded up to
+     * MR) and one B block (columns rounded up to NR). */
+    const int64_t mrows = (M + MR - 1) / MR * MR, ncols = (N + NR - 1) / NR * NR;
+    const size_t abytes = (size_t)((mrows < mcb ? mrows : mcb) * kcb) * sizeof(T);
+    const size_t bbytes = (size_t)((ncols < ncb ? ncols : ncb) * kcb) * sizeof(T);
+    T *Bp = get_buf(&tls_bbuf, bbytes);
+    if (!Bp || !get_buf(&tls_abuf, abytes)) {   /* out of memory: stay correct */
         FN(eng_matmul_naive)(1, M, N, K, A, csa == 1 ? rsa : csa, 0, csa != 1,
                              B, csb == 1 ? rsb : csb, 0, csb != 1, C, ldc, 0, beta);
         return;
     }
-    /* With several threads, shrink MC so that there are enough A blocks;
-     * when M is too small even for that, also split the columns. */
-    int64_t mcb = MC;
-    if (nt > 1) {
-        int64_t per = (M + nt - 1) / nt;
-        per = (per + MR - 1) / MR * MR;
-        if (per < mcb)
-            mcb = per;
-    }
-    const int64_t nic = (M + mcb - 1) / mcb;
 
-    for (int64_t jc = 0; jc < N; jc += NC) {
-        const int64_t nc = N - jc < NC ? N - jc : NC;
+    for (int64_t jc = 0; jc < N; jc += ncb) {
+        const int64_t nc = N - jc < ncb ? N - jc : ncb;
         const int64_t npanels = (nc + NR - 1) / NR;
         int64_t nsplit = 1;
         if (nic < nt) {
@@ -227,9 +303,9 @@ static void FN(gemm_one)(int64_t M, int64_t N, int64_t K,
             if (nsplit > npanels)
                 nsplit = npanels;
         }
-        for (int64_t pc = 0; pc < K; pc += KC) {
-            const int64_t kc = K - pc < KC ? K - pc : KC;
-            FN(block_args) w = {kern, M, kc, nc, mcb, nic, nsplit, npanels,
+        for (int64_t pc = 0; pc < K; pc += kcb) {
+            const int64_t kc = K - pc < kcb ? K - pc : kcb;
+            FN(block_args) w = {pl, M, kc, nc, mcb, nic, nsplit, npanels, abytes,
                                 A + pc * csa, rsa, csa, B + pc * rsb + jc * csb, rsb, csb,
                                 Bp, C + jc, ldc, pc == 0 ? beta : 1};
             FN(block_work)(&w, nt);
@@ -253,6 +329,8 @@ void FN(eng_matmul)(int64_t batch, int64_t M, int64_t N, int64_t K,
             }
         return;
     }
+    FN(gemm_plan) pl;
+    FN(plan_for)(eng_isa(), &pl);
     const int64_t rsa = ta ? 1 : lda, csa = ta ? lda : 1;
     const int64_t rsb = tb ? 1 : ldb, csb = tb ? ldb : 1;
     int nt = 1;
@@ -263,20 +341,17 @@ void FN(eng_matmul)(int64_t batch, int64_t M, int64_t N, int64_t K,
     if (nt > 1 && batch >= nt) {                /* many products: one per thread */
         ENG_OMP(parallel for schedule(static) num_threads(nt))
         for (int64_t i = 0; i < batch; i++)
-            FN(gemm_one)(M, N, K, A + i * bsa, rsa, csa, B + i * bsb, rsb, csb,
+            FN(gemm_one)(&pl, M, N, K, A + i * bsa, rsa, csa, B + i * bsb, rsb, csb,
                          C + i * bsc, ldc, beta, 1);
         return;
     }
     if (nt > 1 && M * N * K < GEMM_PAR_MIN_MACS)
         nt = 1;                                 /* each product too small to split */
     for (int64_t i = 0; i < batch; i++)
-        FN(gemm_one)(M, N, K, A + i * bsa, rsa, csa, B + i * bsb, rsb, csb,
+        FN(gemm_one)(&pl, M, N, K, A + i * bsa, rsa, csa, B + i * bsb, rsb, csb,
                      C + i * bsc, ldc, beta, nt);
 }
 
-#undef MR
-#undef NR
-#undef KC
-#undef MC
-#undef NC
+#undef GEN_MR
+#undef GEN_NR
 #include "tmpl_end.h"

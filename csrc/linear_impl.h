@@ -1,36 +1,38 @@
 /* linear_impl.h -- body of linear.c for one dtype (see tmpl_begin.h). */
 #include "tmpl_begin.h"
 
-void FN(eng_linear_forward)(int64_t M, int64_t K, int64_t N, const T *x, const T *w,
+/* One row of y: += b, then the activation in place (exp-based ones from vmath.h). */
+static inline void FN(bias_act_row)(T *restrict row, const T *b, int64_t N, int act)
+{
+    if (b)
+        for (int64_t n = 0; n < N; n++) row[n] += b[n];
+    switch (act) {
+    case ENG_ACT_RELU:
+        for (int64_t n = 0; n < N; n++) row[n] = row[n] < 0 ? (T)0 : row[n];
+        break;
+    case ENG_ACT_SIGMOID:
+        for (int64_t n = 0; n < N; n++) row[n] = VMATH(eng_sigmoid)(row[n]);
+        break;
+    case ENG_ACT_TANH:
+        for (int64_t n = 0; n < N; n++) row[n] = VMATH(eng_vtanh)(row[n]);
+        break;
+    default:
+        break;
+    }
+}
+
+KERNEL void FN(eng_linear_forward)(int64_t M, int64_t K, int64_t N, const T *x, const T *w,
                             const T *b, int act, T *y)
 {
     if (M <= 0 || N <= 0)
         return;
     /* y = x @ w^T : op(B) = w^T with w stored (N, K)  ->  tb = 1 */
-    FN(eng_matmul)(1, M, N, K, x, K, 0, 0, w, K, 0, 1, y, N, 0, 0);
+    PUB(eng_matmul)(1, M, N, K, x, K, 0, 0, w, K, 0, 1, y, N, 0, 0);
     /* fused bias + activation, one pass over y */
-    ENG_OMP(parallel for schedule(static) if(M * N > ENG_PAR_MIN_ELEMS))
-    for (int64_t m = 0; m < M; m++) {
-        T *restrict row = y + m * N;
-        if (b)
-            for (int64_t n = 0; n < N; n++) row[n] += b[n];
-        switch (act) {
-        case ENG_ACT_RELU:
-            for (int64_t n = 0; n < N; n++) row[n] = row[n] < 0 ? (T)0 : row[n];
-            break;
-        case ENG_ACT_SIGMOID:
-            for (int64_t n = 0; n < N; n++) row[n] = LM(eng_sigmoid)(row[n]);  /* vmath.h */
-            break;
-        case ENG_ACT_TANH:
-            for (int64_t n = 0; n < N; n++) row[n] = LM(tanh)(row[n]);
-            break;
-        default:
-            break;
-        }
-    }
+    ENG_PAR_FOR(M * N > ENG_PAR_MIN_ELEMS, m, M, FN(bias_act_row)(y + m * N, b, N, act););
 }
 
-void FN(eng_linear_backward)(int64_t M, int64_t K, int64_t N, const T *x, const T *w,
+KERNEL void FN(eng_linear_backward)(int64_t M, int64_t K, int64_t N, const T *x, const T *w,
                              const T *y, const T *gy, int act, T *gpre, T *gx, T *gw, T *gb)
 {
     /* gpre = gy * act'(y), act' read from the output y. One loop per activation, with
@@ -38,11 +40,8 @@ void FN(eng_linear_backward)(int64_t M, int64_t K, int64_t N, const T *x, const 
      * conditional load inside the loop would keep it scalar and branchy). */
     const int64_t MN = M * N;
 #define GPRE_LOOP(expr)                                                    \
-    ENG_OMP(parallel for schedule(static) if(MN > ENG_PAR_MIN_ELEMS))      \
-    for (int64_t i = 0; i < MN; i++) {                                     \
-        T g = gy[i], v = y[i];                                             \
-        gpre[i] = (expr);                                                  \
-    }                                                                      \
+    ENG_PAR_FOR(MN > ENG_PAR_MIN_ELEMS, i, MN,                             \
+                T g = gy[i]; T v = y[i]; gpre[i] = (expr););               \
     break;
     switch (act) {
     case ENG_ACT_RELU:    GPRE_LOOP(v <= 0 ? (T)0 : g)    /* NaN passes g, as PyTorch */
@@ -53,12 +52,12 @@ void FN(eng_linear_backward)(int64_t M, int64_t K, int64_t N, const T *x, const 
 #undef GPRE_LOOP
     /* gx (M,K) = gpre (M,N) @ w (N,K) */
     if (gx)
-        FN(eng_matmul)(1, M, K, N, gpre, N, 0, 0, w, K, 0, 0, gx, K, 0, 0);
+        PUB(eng_matmul)(1, M, K, N, gpre, N, 0, 0, w, K, 0, 0, gx, K, 0, 0);
     /* gw (N,K) = gpre^T @ x : op(A) = gpre^T, gpre stored (M,N) -> ta = 1 */
-    FN(eng_matmul)(1, N, K, M, gpre, N, 0, 1, x, K, 0, 0, gw, K, 0, 0);
+    PUB(eng_matmul)(1, N, K, M, gpre, N, 0, 1, x, K, 0, 0, gw, K, 0, 0);
     /* gb (N) = column sums of gpre */
     if (gb)
-        FN(eng_colsum)(M, N, gpre, N, gb);
+        PUB(eng_colsum)(M, N, gpre, N, gb);
 }
 
 #include "tmpl_end.h"

@@ -114,7 +114,7 @@ static void FN(col_sum)(const T *x, int64_t L, int64_t cs, int nr, const int64_t
     }
 }
 
-void FN(eng_colsum)(int64_t rows, int64_t cols, const T *x, int64_t ld, T *out)
+KERNEL void FN(eng_colsum)(int64_t rows, int64_t cols, const T *x, int64_t ld, T *out)
 {
     if (rows == 0) {
         for (int64_t j = 0; j < cols; j++) out[j] = 0;
@@ -157,7 +157,7 @@ static void FN(split)(int ndim, const int64_t *shape, const int64_t *sx, int nre
     ((nk) >= 1 && (nr) >= 1 && (kst)[(nk) - 1] == 1 && (ks)[(nk) - 1] >= 4 && \
      (rst)[(nr) - 1] != 1 && (rst)[(nr) - 1] != -1)
 
-void FN(eng_sum)(int ndim, const int64_t *shape, const T *x, const int64_t *sx, int nred, T *out)
+KERNEL void FN(eng_sum)(int ndim, const int64_t *shape, const T *x, const int64_t *sx, int nred, T *out)
 {
     int nk, nr;
     int64_t ks[ENG_MAX_NDIM], kst[ENG_MAX_NDIM], rs[ENG_MAX_NDIM], rst[ENG_MAX_NDIM];
@@ -170,17 +170,13 @@ void FN(eng_sum)(int ndim, const int64_t *shape, const T *x, const int64_t *sx, 
         return;
     }
     const int par = nout > 1 && nout * R > ENG_PAR_MIN_ELEMS;
-    (void)par;                          /* unused without OpenMP */
     if (USE_COLS(nk, ks, kst, nr, rst)) {
         const int64_t L = ks[nk - 1], nouter = nout / L;
-        ENG_OMP(parallel for schedule(static) if(par && nouter > 1))
-        for (int64_t q = 0; q < nouter; q++)
-            FN(col_sum)(x + FN(unravel)(q, nk - 1, ks, kst), L, 1, nr, rs, rst, out + q * L);
+        ENG_PAR_FOR(par && nouter > 1, q, nouter,
+                    FN(col_sum)(x + FN(unravel)(q, nk - 1, ks, kst), L, 1, nr, rs, rst, out + q * L););
         return;
     }
-    ENG_OMP(parallel for schedule(static) if(par))
-    for (int64_t o = 0; o < nout; o++)
-        out[o] = FN(block_sum)(x + FN(unravel)(o, nk, ks, kst), nr, rs, rst);
+    ENG_PAR_FOR(par, o, nout, out[o] = FN(block_sum)(x + FN(unravel)(o, nk, ks, kst), nr, rs, rst););
 }
 
 /* ---- max / min: first extremum wins, the first NaN beats everything ---- */
@@ -256,28 +252,25 @@ static void FN(extremum)(int ndim, const int64_t *shape, const T *x, const int64
     if (nout == 0 || R == 0)
         return;
     const int par = nout > 1 && nout * R > ENG_PAR_MIN_ELEMS;
-    (void)par;                          /* unused without OpenMP */
     if (USE_COLS(nk, ks, kst, nr, rst)) {
         const int64_t L = ks[nk - 1], nouter = nout / L;
-        ENG_OMP(parallel for schedule(static) if(par && nouter > 1))
-        for (int64_t q = 0; q < nouter; q++)
-            FN(col_ext)(x + FN(unravel)(q, nk - 1, ks, kst), L, nr, rs, rst, is_min,
-                        out + q * L, arg ? arg + q * L : NULL);
+        ENG_PAR_FOR(par && nouter > 1, q, nouter,
+                    FN(col_ext)(x + FN(unravel)(q, nk - 1, ks, kst), L, nr, rs, rst, is_min,
+                                out + q * L, arg ? arg + q * L : NULL););
         return;
     }
-    ENG_OMP(parallel for schedule(static) if(par))
-    for (int64_t o = 0; o < nout; o++)
-        FN(block_ext)(x + FN(unravel)(o, nk, ks, kst), nr, rs, rst, is_min, out + o,
-                      arg ? arg + o : NULL);
+    ENG_PAR_FOR(par, o, nout,
+                FN(block_ext)(x + FN(unravel)(o, nk, ks, kst), nr, rs, rst, is_min, out + o,
+                              arg ? arg + o : NULL););
 }
 
-void FN(eng_max)(int ndim, const int64_t *shape, const T *x, const int64_t *sx, int nred,
+KERNEL void FN(eng_max)(int ndim, const int64_t *shape, const T *x, const int64_t *sx, int nred,
                  T *out, int64_t *arg)
 {
     FN(extremum)(ndim, shape, x, sx, nred, out, arg, 0);
 }
 
-void FN(eng_min)(int ndim, const int64_t *shape, const T *x, const int64_t *sx, int nred,
+KERNEL void FN(eng_min)(int ndim, const int64_t *shape, const T *x, const int64_t *sx, int nred,
                  T *out, int64_t *arg)
 {
     FN(extremum)(ndim, shape, x, sx, nred, out, arg, 1);

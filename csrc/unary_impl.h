@@ -1,12 +1,6 @@
 /* unary_impl.h -- body of unary.c for one dtype (see tmpl_begin.h). */
 #include "tmpl_begin.h"
 
-/* exp that vectorises for float32 (vmath.h); libm's for float64. */
-#if T_IS_F32
-#define VEXP(v) eng_vexpf(v)
-#else
-#define VEXP(v) exp(v)
-#endif
 
 /* x ** a as PyTorch computes a tensor to a scalar power: a few exponents have their own
  * formula, chosen once per call (the loop stays branch-free), the rest use C's pow. */
@@ -43,33 +37,23 @@ static inline T FN(pow_of)(int kind, T v, T a)
 static void FN(pow_loop)(int64_t n, const T *x, T *y, T a)
 {
     const int kind = FN(pow_kind)(a);
-    ENG_OMP(parallel for schedule(static) if(n > ENG_PAR_MIN_ELEMS))
-    for (int64_t i = 0; i < n; i++)
-        y[i] = FN(pow_of)(kind, x[i], a);
+    ENG_PAR_FOR(n > ENG_PAR_MIN_ELEMS, i, n, y[i] = FN(pow_of)(kind, x[i], a););
 }
 
-static inline T FN(sigmoid)(T x)
-{
-    return LM(eng_sigmoid)(x);              /* vmath.h: eng_sigmoidf / eng_sigmoid */
-}
-
-/* One loop per op, so each one vectorises on its own. */
+/* One loop per op, so each one vectorises on its own.  exp, sigmoid and tanh are vmath.h's
+ * (eng_vexpf / eng_vexp ...): vector code, where libm's are a call per element. */
 #define UNARY_LOOP(expr)                                                   \
-    ENG_OMP(parallel for schedule(static) if(n > ENG_PAR_MIN_ELEMS))       \
-    for (int64_t i = 0; i < n; i++) {                                      \
-        T v = x[i];                                                        \
-        y[i] = (expr);                                                     \
-    }                                                                      \
+    ENG_PAR_FOR(n > ENG_PAR_MIN_ELEMS, i, n, T v = x[i]; y[i] = (expr););  \
     break;
 
-void FN(eng_unary)(int op, int64_t n, const T *x, T *y, T alpha)
+KERNEL void FN(eng_unary)(int op, int64_t n, const T *x, T *y, T alpha)
 {
     switch (op) {
     case ENG_NEG:        UNARY_LOOP(-v)
-    case ENG_EXP:        UNARY_LOOP(VEXP(v))
+    case ENG_EXP:        UNARY_LOOP(VMATH(eng_vexp)(v))
     case ENG_LOG:        UNARY_LOOP(LM(log)(v))
-    case ENG_SIGMOID:    UNARY_LOOP(FN(sigmoid)(v))
-    case ENG_TANH:       UNARY_LOOP(LM(tanh)(v))
+    case ENG_SIGMOID:    UNARY_LOOP(VMATH(eng_sigmoid)(v))
+    case ENG_TANH:       UNARY_LOOP(VMATH(eng_vtanh)(v))
     case ENG_RELU:       UNARY_LOOP(v < 0 ? (T)0 : v)    /* NaN -> NaN, -0 -> -0 (as PyTorch) */
     case ENG_LEAKY_RELU: UNARY_LOOP(v > 0 ? v : alpha * v)
     case ENG_ELU:        UNARY_LOOP(v > 0 ? v : alpha * LM(expm1)(v))
@@ -80,7 +64,5 @@ void FN(eng_unary)(int op, int64_t n, const T *x, T *y, T alpha)
     }
 }
 #undef UNARY_LOOP
-
-#undef VEXP
 
 #include "tmpl_end.h"

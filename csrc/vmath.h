@@ -1,18 +1,33 @@
 /*
- * vmath.h -- an exp for float32 that the compiler can vectorise.
+ * vmath.h -- exp, tanh and the sigmoid as branch-free C that the compiler vectorises.
  *
- * libm's expf is a scalar call, so a loop over expf runs one element at a time;
- * numpy ships SIMD versions.  eng_vexpf is branch-free C that GCC turns into
- * vector code (SSE2 baseline, AVX2 where the caller is compiled for it):
+ * libm's exp and tanh are scalar calls, so a loop over them runs one element at a time;
+ * numpy ships SIMD versions.  These are plain C that GCC turns into vector code for the
+ * kernel set the caller is compiled for (tmpl_isa.h: SSE2, AVX2+FMA, AVX-512): every
+ * step is a multiply-add, a compare-and-select or an integer add/shift on the bits.
  *
- *   exp(x) = 2^n * exp(r),  n = round(x / ln 2),  r = x - n ln 2  in [-ln2/2, ln2/2]
- *   exp(r) = 1 + r + r^2/2! + ... + r^7/7!   (remainder < r^8/8! = 5e-9 relative)
- *   2^n    = 2^(n/2) * 2^(n - n/2), each factor built from its exponent bits, so
- *            results near FLT_MAX and in the subnormal range come out right.
+ * exp(x) = 2^n * e^r,  n = round(x / ln 2),  r = x - n ln 2  in [-ln2/2, ln2/2]
+ *   (ln 2 split in two so that n * ln2_hi is exact),
+ *   e^r    = 1 + (r + r^2/2! + ... + r^k/k!), k = 7 for float (remainder < 5e-9
+ *            relative), k = 13 for double (remainder < 5e-18),
+ *   2^n    = 2^n1 * 2^n2 with n1 ~ n/2, each factor built from its exponent bits, so that
+ *            results near the largest finite number and in the subnormal range come out
+ *            right (one rounding, at the last multiply).
+ * expm1 on [0, 20] (float) / [0, 40] (double), for tanh: 2^n * (e^r - 1) + (2^n - 1).
+ * tanh(x) = sign(x) * m / (m + 2), m = expm1(2|x|): no cancellation near 0 (tanh(x) = x
+ *   for tiny x, -0 stays -0), and 2|x| clamped where tanh rounds to 1 (+-inf -> +-1).
  *
- * Error: within 2 ulp of the true value over the whole float range (checked by
- * the C tests against libm's double exp).  x > 88.73 gives inf, x < -104 gives 0,
- * NaN gives NaN.  float64 keeps libm's exp.
+ * The functions live in vmath_impl.h, compiled once per kernel set (tmpl_isa.h includes it
+ * inside each set's target region, as eng_vexpf_avx512 ...; this header gives the plain
+ * names at the build's baseline, for the tests).  Multiply-adds are written MADDF/MADD_D: one
+ * fused instruction where the set has FMA, a multiply and an add elsewhere; nothing else
+ * is contracted (the build uses -ffp-contract=off, so arithmetic kernels round as the
+ * source says, like numpy).
+ *
+ * Errors (C tests, against a wider-precision libm, every kernel set): exp within 2 ulp
+ * (float) / 1.1 ulp (double) over the whole range, subnormal results included; tanh
+ * within 3 ulp.  exp: x > 88.73 / 709.78 gives inf, x < -104 / -746 gives 0; NaN
+ * gives NaN everywhere.
  */
 #ifndef ENGINE_VMATH_H
 #define ENGINE_VMATH_H
@@ -21,59 +36,34 @@
 #include <stdint.h>
 #include <string.h>
 
+/* Bit casts the vectoriser understands. */
 static inline float eng_bits_to_float(int32_t bits)
 {
     float f;
-    memcpy(&f, &bits, sizeof f);   /* a bit cast the vectoriser understands */
+    memcpy(&f, &bits, sizeof f);
     return f;
 }
 
-static inline float eng_vexpf(float x)
+static inline double eng_bits_to_double(int64_t bits)
 {
-    const float log2e = 1.44269504088896341f;
-    const float ln2_hi = 0.693359375f;          /* ln 2 split so n * ln2_hi is exact */
-    const float ln2_lo = -2.12194440e-4f;
-    const float round_magic = 12582912.0f;     /* 1.5 * 2^23: adding it rounds to an integer */
-    /* Clamp with comparisons (not fminf/fmaxf) so a NaN passes through unchanged. */
-    float xc = x < -104.0f ? -104.0f : x;
-    xc = xc > 89.0f ? 89.0f : xc;
-    int is_nan = xc != xc;
-    xc = is_nan ? 0.0f : xc;                   /* keep the integer conversion defined */
-    float fn = (xc * log2e + round_magic) - round_magic;
-    float r = (xc - fn * ln2_hi) - fn * ln2_lo;
-    float p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
-    int32_t n = (int32_t)fn;
-    int32_t n1 = n >> 1;
-    int32_t n2 = n - n1;
-    float s1 = eng_bits_to_float((n1 + 127) << 23);
-    float s2 = eng_bits_to_float((n2 + 127) << 23);
-    float y = p * s1 * s2;
-    return is_nan ? x : y;
+    double d;
+    memcpy(&d, &bits, sizeof d);
+    return d;
 }
 
-/* The logistic sigmoid, one definition for every kernel that needs it (the unary op
- * and the fused linear layer must give the same bits):
- *   s(x) = 1 / (1 + e^-x), written with e = e^-|x| in (0, 1] so nothing overflows:
- *   x >= 0: 1 / (1 + e);   x < 0: e / (1 + e). */
-static inline float eng_sigmoidf(float x)
+static inline int64_t eng_double_bits(double d)
 {
-    float e = eng_vexpf(-fabsf(x));
-    float inv = 1.0f / (1.0f + e);
-    return x >= 0 ? inv : e * inv;
+    int64_t bits;
+    memcpy(&bits, &d, sizeof bits);
+    return bits;
 }
 
-static inline double eng_sigmoid(double x)
-{
-    double e = exp(-fabs(x));
-    double inv = 1.0 / (1.0 + e);
-    return x >= 0 ? inv : e * inv;
-}
+#define ENG_LOG2E 1.4426950408889634
+#define ENG_LN2_HI 6.93147180369123816490e-01  /* 32 significant bits: n * hi exact for |n| < 2^20 */
+#define ENG_LN2_LO 1.90821492927058770002e-10
+#define ENG_ROUND_MAGIC 6755399441055744.0     /* 1.5 * 2^52: adding it rounds to an integer */
 
-#endif
+/* The plain names, at the baseline (tests; kernels use their set's copy). */
+#include "vmath_impl.h"
+
+#endif /* ENGINE_VMATH_H */

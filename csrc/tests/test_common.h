@@ -49,6 +49,32 @@ static inline int same(double a, double b)
     return (isnan(a) && isnan(b)) || a == b;
 }
 
+/* |got - ref| in units in the last place of the float (f32) or double result nearest to
+ * ref, the subnormal spacing below the smallest normal.  A reference beyond the type's
+ * range must give inf of its sign, a NaN reference NaN: 0 when so, 1e9 when not. */
+static inline double ulp_err(double got, long double ref, int f32)
+{
+    if (isnan((double)ref))
+        return isnan(got) ? 0 : 1e9;
+    const long double maxv = f32 ? 3.40282346638528859812e38L : 1.79769313486231570815e308L;
+    if (fabsl(ref) > maxv)
+        return isinf(got) && (got > 0) == (ref > 0) ? 0 : 1e9;
+    if (isnan(got) || isinf(got))
+        return 1e9;
+    const double tiny = f32 ? 1.1754943508222875e-38 : 2.2250738585072014e-308;
+    double u;
+    if (fabsl(ref) < tiny) {
+        u = f32 ? 1.4012984643248171e-45 : 4.9406564584124654e-324;
+    } else if (f32) {
+        const float r = (float)fabsl(ref);
+        u = (double)(nextafterf(r, INFINITY) - r);
+    } else {
+        const double r = (double)fabsl(ref);
+        u = nextafter(r, INFINITY) - r;
+    }
+    return (double)(fabsl((long double)got - ref) / u);
+}
+
 /* Element offset of flat row-major index f in shape with strides st. */
 static inline int64_t off_of(int64_t f, int nd, const int64_t *shape, const int64_t *st)
 {

@@ -38,12 +38,14 @@ static double FN(ref_unary)(int op, double x, double a)
 static void FN(test_unary)(void)
 {
     uint64_t seed = 7;
-    const int64_t sizes[] = {0, 1, 7, 13, 67, 1000, 70001};
+    /* around every vector width (4, 8, 16 lanes and their unrolled pairs) and long runs */
+    const int64_t sizes[] = {0, 1, 3, 4, 5, 7, 8, 9, 13, 15, 16, 17, 31, 32, 33, 63, 64, 65, 1000, 70001};
     for (int op = ENG_NEG; op <= ENG_SIGN; op++) {
         for (size_t s = 0; s < sizeof sizes / sizeof *sizes; s++) {
             int64_t n = sizes[s];
             T alpha = op == ENG_POW ? (T)2.5 : (T)0.3;
-            T *x = FN(rand_buf)(n, &seed), *y = FN(rand_buf)(n, &seed);
+            T *x = FN(rand_buf)(n, &seed), *y = FN(rand_buf)(n + 1, &seed);
+            const T guard = y[n];
             for (int64_t i = 0; i < n; i++) {
                 x[i] *= 4;
                 if (op == ENG_LOG || op == ENG_POW) x[i] = LM(fabs)(x[i]) + (T)0.01;
@@ -53,7 +55,7 @@ static void FN(test_unary)(void)
             int ok = 1;
             for (int64_t i = 0; i < n; i++)
                 ok &= close_to(y[i], FN(ref_unary)(op, x[i], alpha), TOL);
-            CHECK(ok, DT " unary op %d n=%lld", op, (long long)n);
+            CHECK(ok && same(y[n], guard), DT " unary op %d n=%lld", op, (long long)n);
             free(x); free(y);
         }
     }
@@ -72,6 +74,107 @@ static void FN(test_unary)(void)
     T z[3] = {1, -2, 3};
     FN(eng_unary)(ENG_NEG, 3, z, z, 0);
     CHECK(z[0] == -1 && z[1] == 2 && z[2] == -3, DT " unary in place");
+}
+
+/* ------------------------------------------------------ exp, tanh, sigmoid
+ * vmath.h's exp, tanh and sigmoid as the kernel set in use compiled them (through
+ * eng_unary), in ulps against a wider libm (double for float32, long double for float64):
+ * a dense sweep of the whole range, subnormal and overflowing results included, tiny
+ * arguments, and the special values. */
+static double FN(worst_ulp)(int op, int64_t n, const T *x, T *y, double *at)
+{
+    FN(eng_unary)(op, n, x, y, 0);
+    double worst = 0;
+    for (int64_t i = 0; i < n; i++) {
+        const long double xi = x[i];
+        long double ref;
+        if (T_IS_F32)
+            ref = op == ENG_EXP ? exp((double)xi) : op == ENG_TANH ? tanh((double)xi)
+                                                    : 1 / (1 + exp(-(double)xi));
+        else
+            ref = op == ENG_EXP ? expl(xi) : op == ENG_TANH ? tanhl(xi) : 1 / (1 + expl(-xi));
+        const double e = ulp_err(y[i], ref, T_IS_F32);
+        if (e > worst) {
+            worst = e;
+            *at = (double)x[i];
+        }
+    }
+    return worst;
+}
+
+static void FN(test_vmath)(void)
+{
+    const int64_t n = 200000;
+    T *x = malloc((size_t)n * sizeof(T)), *y = malloc((size_t)n * sizeof(T));
+    /* exp: from where the result is 0 to past the overflow, so subnormal results and both
+     * boundaries lie inside */
+    const double lo = T_IS_F32 ? -104.5 : -746.5, hi = T_IS_F32 ? 89.5 : 710.5;
+    const double tol_exp = T_IS_F32 ? 2.0 : 1.5, tol_tanh = 3.0, tol_sig = 3.0;
+    double at = 0, w;
+    for (int64_t i = 0; i < n; i++)
+        x[i] = (T)(lo + (hi - lo) * (double)i / (double)(n - 1));
+    w = FN(worst_ulp)(ENG_EXP, n, x, y, &at);
+    CHECK(w <= tol_exp, DT " %s exp over [%g, %g]: worst %.3f ulp at %.9g", eng_isa_name(eng_isa()),
+          lo, hi, w, at);
+    /* tanh and sigmoid over [-30, 30] (both saturate inside), then |x| from 2^-1 down to
+     * the smallest subnormal (1000 values per binade range, every sign) */
+    for (int64_t i = 0; i < n; i++)
+        x[i] = (T)(-30.0 + 60.0 * (double)i / (double)(n - 1));
+    w = FN(worst_ulp)(ENG_TANH, n, x, y, &at);
+    CHECK(w <= tol_tanh, DT " %s tanh over [-30, 30]: worst %.3f ulp at %.9g", eng_isa_name(eng_isa()), w, at);
+    w = FN(worst_ulp)(ENG_SIGMOID, n, x, y, &at);
+    CHECK(w <= tol_sig, DT " %s sigmoid over [-30, 30]: worst %.3f ulp at %.9g", eng_isa_name(eng_isa()), w, at);
+    const int min_exp = T_IS_F32 ? -149 : -1074;
+    for (int64_t i = 0; i < n; i++)
+        x[i] = (T)ldexp(1 + (double)(i % 997) / 997.0, min_exp + (int)((i / 997) * -min_exp / (n / 997 + 1))) *
+               (i & 1 ? -1 : 1);
+    w = FN(worst_ulp)(ENG_TANH, n, x, y, &at);
+    CHECK(w <= tol_tanh, DT " %s tanh of tiny |x|: worst %.3f ulp at %.9g", eng_isa_name(eng_isa()), w, at);
+    w = FN(worst_ulp)(ENG_EXP, n, x, y, &at);
+    CHECK(w <= tol_exp, DT " %s exp of tiny |x|: worst %.3f ulp at %.9g", eng_isa_name(eng_isa()), w, at);
+    /* also below (and far below) a sigmoid's subnormal results */
+    for (int64_t i = 0; i < n; i++)
+        x[i] = (T)(-(T_IS_F32 ? 110.0 : 750.0) + (T_IS_F32 ? 30.0 : 70.0) * (double)i / (double)(n - 1));
+    w = FN(worst_ulp)(ENG_SIGMOID, n, x, y, &at);
+    CHECK(w <= tol_sig, DT " %s sigmoid into subnormals: worst %.3f ulp at %.9g", eng_isa_name(eng_isa()), w, at);
+
+    /* special values, each in every lane position (a vector's head, middle and tail) */
+    const T inf = (T)INFINITY, nan = (T)NAN, tiny = T_IS_F32 ? (T)1e-45 : (T)5e-324;
+    /* the largest argument whose exp is finite, and the next one up */
+    T xmax = (T)log(T_IS_F32 ? 3.4028234663852886e38 : 1.7976931348623157e308);
+    while (!isinf(LM(exp)(LM(nextafter)(xmax, inf))) ) xmax = LM(nextafter)(xmax, inf);
+    while (isinf(LM(exp)(xmax))) xmax = LM(nextafter)(xmax, -inf);
+    const T sv[] = {inf, -inf, nan, (T)-0.0, (T)0.0, tiny, -tiny, xmax, LM(nextafter)(xmax, inf),
+                    (T)-1000, (T)1000, (T)20, (T)-20};
+    enum { NSV = sizeof sv / sizeof *sv, LEN = 37 };
+    int ok_exp = 1, ok_tanh = 1, ok_sig = 1;
+    for (int k = 0; k < NSV; k++) {
+        for (int pos = 0; pos < LEN; pos += 5) {
+            T xs[LEN], ys[LEN];
+            for (int i = 0; i < LEN; i++) xs[i] = (T)0.25;
+            xs[pos] = sv[k];
+            const T v = sv[k];
+            FN(eng_unary)(ENG_EXP, LEN, xs, ys, 0);
+            const T e = ys[pos];
+            ok_exp &= isnan(v) ? isnan(e) : v == inf ? e == inf : v == -inf ? e == 0 && !signbit(e)
+                      : v == 0 ? e == 1 : k == 8 ? isinf(e) : k == 7 ? !isinf(e) && ulp_err(e, (long double)LM(exp)(v), T_IS_F32) <= tol_exp
+                      : 1;
+            FN(eng_unary)(ENG_TANH, LEN, xs, ys, 0);
+            const T t = ys[pos];
+            ok_tanh &= isnan(v) ? isnan(t) : isinf(v) || LM(fabs)(v) >= 20 ? t == (v > 0 ? 1 : -1)
+                       : LM(fabs)(v) <= tiny ? t == v && signbit(t) == signbit(v) : 1;
+            FN(eng_unary)(ENG_SIGMOID, LEN, xs, ys, 0);
+            const T sg = ys[pos];
+            ok_sig &= isnan(v) ? isnan(sg) : v == inf || v == 1000 ? sg == 1 : v == -inf || v == -1000 ? sg == 0
+                      : v == 0 ? sg == (T)0.5 : 1;
+            for (int i = 0; i < LEN; i++) ok_sig &= i == pos || ys[i] == ys[(pos + 1) % LEN];
+        }
+    }
+    CHECK(ok_exp, DT " %s exp of +-inf, NaN, +-0, at the overflow boundary", eng_isa_name(eng_isa()));
+    CHECK(ok_tanh, DT " %s tanh of +-inf, NaN, +-0 (sign kept), subnormals, +-20", eng_isa_name(eng_isa()));
+    CHECK(ok_sig, DT " %s sigmoid of +-inf, NaN, 0, +-1000", eng_isa_name(eng_isa()));
+    free(x);
+    free(y);
 }
 
 /* ------------------------------------------------- binary/compare/where */
@@ -388,8 +491,10 @@ static void FN(test_linear)(void)
 static void FN(test_softmax)(void)
 {
     uint64_t seed = 23;
-    const int64_t dims[][2] = {{1, 1}, {3, 7}, {13, 127}, {5, 1000}, {0, 5}};
-    for (int di = 0; di < 5; di++) {
+    /* row lengths around the 16-lane row sums (15, 16, 17, 31, 32, 33) and long rows */
+    const int64_t dims[][2] = {{1, 1}, {3, 7}, {13, 127}, {5, 1000}, {0, 5}, {2, 15}, {2, 16},
+                               {2, 17}, {3, 31}, {3, 32}, {3, 33}};
+    for (int di = 0; di < (int)(sizeof dims / sizeof *dims); di++) {
         const int64_t R = dims[di][0], Cn = dims[di][1], n = R * Cn;
         T *x = FN(rand_buf)(n, &seed), *y = FN(rand_buf)(n, &seed);
         T *gy = FN(rand_buf)(n, &seed), *gx = FN(rand_buf)(n, &seed);
@@ -686,6 +791,7 @@ static void FN(test_all)(void)
 {
     FN(test_diff_loss)();
     FN(test_unary)();
+    FN(test_vmath)();
     FN(test_binary)();
     FN(test_reduce)();
     FN(test_softmax)();

@@ -16,6 +16,10 @@ int g_pass, g_fail;
 #include "test_impl.h"
 #define ENG_DTYPE 64
 #include "test_impl.h"
+#define ENG_DTYPE 32
+#include "test_gemm_impl.h"
+#define ENG_DTYPE 64
+#include "test_gemm_impl.h"
 
 static void test_runtime(void)
 {
@@ -154,6 +158,8 @@ int main(void)
         printf("kernel set %s\n", eng_isa_name(isa));
         test_gemm_f32();
         test_gemm_f64();
+        test_gemm_edges_f32();
+        test_gemm_edges_f64();
         test_linear_f32();
         test_linear_f64();
         test_all_f32();

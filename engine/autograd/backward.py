@@ -65,12 +65,13 @@ def run_backward(root: TensorBase, gradient) -> None:
         root._accumulate_grad(gradient)
         return
     order = topological_order(fn, _parent_nodes)
-    grads = {id(fn): gradient}
+    # Keyed by the node itself: nodes hash by identity, in C (no id() call per edge).
+    grads = {fn: gradient}
     # A gradient array handed to a leaf is kept as its .grad without a copy when nothing
     # else can hold it: a fresh array (not a view) not already given to another leaf.
     given: set[int] = {id(gradient)}
     for node in reversed(order):
-        g = grads.pop(id(node), None)
+        g = grads.pop(node, None)
         if g is None:
             continue
         for box, version in node.saved_versions:
@@ -97,6 +98,5 @@ def run_backward(root: TensorBase, gradient) -> None:
                 given.add(id(ig))
                 inp._accumulate_grad(ig, owned)
                 continue
-            key = id(parent)
-            previous = grads.get(key)
-            grads[key] = ig if previous is None else bk.binary("add", previous, ig)
+            previous = grads.get(parent)
+            grads[parent] = ig if previous is None else bk.binary("add", previous, ig)

@@ -96,7 +96,7 @@ class Op:
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any):
-        ctx = cls.__new__(cls)
+        ctx = object.__new__(cls)  # (Op subclasses define no __new__)
         first = None
         requires = False
         arrays = []

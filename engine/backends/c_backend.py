@@ -76,10 +76,12 @@ def set_isa(name: str) -> None:
                                f"{', '.join(supported_isas())}")
 
 
-# dtype -> (kernel suffix, pointer type, array type for ffi.from_buffer)
+# dtype -> (kernel suffix, pointer type, array type for ffi.from_buffer, one-item array type). The
+# array types are ctype objects, not strings: ffi.from_buffer then skips parsing the name (it runs
+# about 40 times in a small MLP's train step).
 _FLOATS = {
-    np.dtype(np.float32): ("f32", "float *", "float[]"),
-    np.dtype(np.float64): ("f64", "double *", "double[]"),
+    np.dtype(np.float32): ("f32", "float *", ffi.typeof("float[]"), ffi.typeof("float[1]")),
+    np.dtype(np.float64): ("f64", "double *", ffi.typeof("double[]"), ffi.typeof("double[1]")),
 }
 _INT64 = np.dtype(np.int64)
 
@@ -118,6 +120,8 @@ _BINARY = {dt: _kernel("binary", dt) for dt in _FLOATS}
 _LINEAR_FORWARD = {dt: _kernel("linear_forward", dt) for dt in _FLOATS}
 _LINEAR_BACKWARD = {dt: _kernel("linear_backward", dt) for dt in _FLOATS}
 _SGD = {dt: _kernel("sgd", dt) for dt in _FLOATS}
+_DIFF_LOSS = {dt: _kernel("diff_loss", dt) for dt in _FLOATS}
+_DIFF_LOSS_BACKWARD = {dt: _kernel("diff_loss_backward", dt) for dt in _FLOATS}
 
 # Stride arrays for the flat fast path: one contiguous run, or one repeated element.
 _UNIT_STRIDE = ffi.new("int64_t[1]", [1])
@@ -338,7 +342,7 @@ class CBackend(HostArrays, Backend):
                 return None
             pb = ffi.from_buffer(array_type, b)
         elif isinstance(b, (float, int, np.floating)) and not isinstance(b, bool):
-            pb, sb = ffi.new(array_type[:-2] + "[1]", [b]), _ZERO_STRIDE
+            pb, sb = ffi.new(info[3], [b]), _ZERO_STRIDE
         else:
             return None
         out = np.empty(a.shape, dtype)
@@ -562,12 +566,39 @@ class CBackend(HostArrays, Backend):
 
     # ---- fused MLP paths (fast paths of base.Backend) -------------------------------------------------------
     def linear_forward(self, x, w, bias, act):
+        # Every Linear's forward runs this, so the common case (compact, aligned arrays of one
+        # float dtype) is checked inline on the raw arrays, with no helper calls: at small
+        # shapes these checks, not the kernel, are the cost. Anything else takes the general
+        # path below, which compacts what needs it.
+        code = _ACT_CODE.get(act, -1)
+        if x.__class__ is np.ndarray and w.__class__ is np.ndarray and code >= 0:
+            dtype = x.dtype
+            info = _FLOATS.get(dtype)
+            fx, fw = x.flags, w.flags
+            if (
+                info is not None and w.dtype == dtype and x.ndim == 2 and w.ndim == 2 and x.shape[1] == w.shape[1]
+                and fx.c_contiguous and fx.aligned and fw.c_contiguous and fw.aligned
+            ):
+                m, k = x.shape
+                n = w.shape[0]
+                at, fb = info[2], ffi.from_buffer
+                if bias is None:
+                    pb = _NULL
+                elif (
+                    bias.__class__ is np.ndarray and bias.dtype == dtype and bias.shape == (n,)
+                    and bias.flags.c_contiguous and bias.flags.aligned
+                ):
+                    pb = fb(at, bias)
+                else:
+                    pb = None
+                if pb is not None:
+                    out = np.empty((m, n), dtype)
+                    _LINEAR_FORWARD[dtype](m, k, n, fb(at, x), fb(at, w), pb, code, fb(at, out))
+                    return out
         _check_linear(x, w, bias)
         dtype = x.dtype
-        code = _ACT_CODE.get(act, -1)
         if code < 0 or not _is_float(x, w) or w.dtype != dtype or (bias is not None and bias.dtype != dtype):
             return Backend.linear_forward(self, x, w, bias, act)
-        # Compacting is a no-op on the hot path (every Linear's forward); pointers are made directly.
         x, w = _compact(x), _compact(w)
         at, fb = _FLOATS[dtype][2], ffi.from_buffer
         m, n = x.shape[0], w.shape[0]
@@ -579,15 +610,32 @@ class CBackend(HostArrays, Backend):
         return out
 
     def linear_backward(self, x, w, y, gy, act, need_x: bool = True, need_bias: bool = True):
-        _check_linear(x, w, None, y)
-        dtype = x.dtype
         code = _ACT_CODE.get(act, -1)
-        if code < 0 or not _is_float(x, w, y, gy) or not (w.dtype == y.dtype == gy.dtype == dtype):
-            return NotImplemented
-        if gy.shape != y.shape:
-            gy = self.expand(gy, y.shape)
-        x, w, y, gy = _compact(x), _compact(w), _compact(y), _compact(gy)
-        at, fb = _FLOATS[dtype][2], ffi.from_buffer
+        # The common case inline, as in linear_forward: four compact, aligned arrays of one float
+        # dtype whose shapes fit (x (m, k), w (n, k), y and gy (m, n)). Anything else is checked
+        # and compacted by _linear_backward_operands first.
+        info = None
+        if code >= 0 and x.__class__ is np.ndarray and w.__class__ is np.ndarray and y.__class__ is np.ndarray \
+                and gy.__class__ is np.ndarray:
+            dtype = x.dtype
+            info = _FLOATS.get(dtype)
+            fx, fw, fy, fg = x.flags, w.flags, y.flags, gy.flags
+            if info is not None and not (
+                w.dtype == dtype and y.dtype == dtype and gy.dtype == dtype
+                and x.ndim == 2 and w.ndim == 2 and x.shape[1] == w.shape[1]
+                and y.shape == (x.shape[0], w.shape[0]) and gy.shape == y.shape
+                and fx.c_contiguous and fw.c_contiguous and fy.c_contiguous and fg.c_contiguous
+                and fx.aligned and fw.aligned and fy.aligned and fg.aligned
+            ):
+                info = None
+        if info is None:
+            operands = self._linear_backward_operands(x, w, y, gy, code)
+            if operands is None:
+                return NotImplemented
+            x, w, y, gy = operands
+            dtype = x.dtype
+            info = _FLOATS[dtype]
+        at, fb = info[2], ffi.from_buffer
         m, k = x.shape
         n = w.shape[0]
         gpre = np.empty((m, n), dtype)
@@ -599,6 +647,17 @@ class CBackend(HostArrays, Backend):
             _NULL if gx is None else fb(at, gx), fb(at, gw), _NULL if gb is None else fb(at, gb),
         )
         return gx, gw, gb
+
+    def _linear_backward_operands(self, x, w, y, gy, code):
+        """(x, w, y, gy) checked and compact for the fused backward kernel, gy expanded to y's shape;
+        None when the kernel does not take them (an unknown activation, integers, mixed dtypes)."""
+        _check_linear(x, w, None, y)
+        dtype = x.dtype
+        if code < 0 or not _is_float(x, w, y, gy) or not (w.dtype == y.dtype == gy.dtype == dtype):
+            return None
+        if gy.shape != y.shape:
+            gy = self.expand(gy, y.shape)
+        return _compact(x), _compact(w), _compact(y), _compact(gy)
 
     def _rows(self, op: str, x: np.ndarray, axis: int):
         """(x as the compact (rows, cols) block of its ``axis``, the plan)."""
@@ -678,23 +737,37 @@ class CBackend(HostArrays, Backend):
 
     def difference_loss(self, kind: str, a, b, mean: bool):
         code = _LOSS_CODE.get(kind)
-        if code is None or not _is_float(a, b) or a.dtype != b.dtype or a.shape != b.shape:
+        info = _FLOATS.get(a.dtype) if a.__class__ is np.ndarray and b.__class__ is np.ndarray else None
+        if code is None or info is None or b.dtype != a.dtype or a.shape != b.shape:
             return Backend.difference_loss(self, kind, a, b, mean)  # broadcasting, or integers: composed
-        a, b = _compact(a), _compact(b)
-        diff = np.empty(a.shape, a.dtype)
-        loss = np.empty((), a.dtype)
-        divisor = a.size if mean else 1
-        _kernel("diff_loss", a.dtype)(code, a.size, _ptr(a), _ptr(b), divisor, _ptr(diff), _ptr(loss))
+        # (the compact checks written out: every regression step runs this)
+        flags = a.flags
+        if not (flags.c_contiguous and flags.aligned):
+            a = _compact(a)
+        flags = b.flags
+        if not (flags.c_contiguous and flags.aligned):
+            b = _compact(b)
+        dtype, at, fb = a.dtype, info[2], ffi.from_buffer
+        diff = np.empty(a.shape, dtype)
+        loss = np.empty((), dtype)
+        n = a.size
+        _DIFF_LOSS[dtype](code, n, fb(at, a), fb(at, b), n if mean else 1, fb(at, diff), fb(at, loss))
         return diff, loss
 
     def difference_loss_backward(self, kind: str, diff, g, mean: bool):
         code = _LOSS_CODE.get(kind)
-        if code is None or not _is_float(diff, g) or g.dtype != diff.dtype or g.ndim:
+        info = _FLOATS.get(diff.dtype) if diff.__class__ is np.ndarray and g.__class__ is np.ndarray else None
+        if code is None or info is None or g.dtype != diff.dtype or g.ndim:
             return NotImplemented  # per-item g (reduction none): the op's own derivative
-        diff, g = _compact(diff), _compact(g)
-        ga = np.empty(diff.shape, diff.dtype)
-        divisor = diff.size if mean else 1
-        _kernel("diff_loss_backward", diff.dtype)(code, diff.size, _ptr(diff), _ptr(g), divisor, _ptr(ga))
+        flags = diff.flags
+        if not (flags.c_contiguous and flags.aligned):
+            diff = _compact(diff)
+        if not g.flags.aligned:  # 0-d: always contiguous
+            g = _compact(g)
+        dtype, at, fb = diff.dtype, info[2], ffi.from_buffer
+        ga = np.empty(diff.shape, dtype)
+        n = diff.size
+        _DIFF_LOSS_BACKWARD[dtype](code, n, fb(at, diff), fb(at, g), n if mean else 1, fb(at, ga))
         return ga
 
     # ---- optimizers, in place ----------------------------------------------------------------------------
@@ -707,6 +780,31 @@ class CBackend(HostArrays, Backend):
         return _compact(g)
 
     def sgd_update(self, p, g, buf, lr, momentum, dampening, weight_decay, nesterov, first) -> None:
+        # The common case inline (it runs for every parameter at every step): a writable, compact,
+        # aligned float parameter, its gradient (and momentum buffer) of the same shape, dtype and layout.
+        if p.__class__ is np.ndarray and g.__class__ is np.ndarray:
+            dtype = p.dtype
+            info = _FLOATS.get(dtype)
+            fp, fg = p.flags, g.flags
+            if (
+                info is not None and g.dtype == dtype and g.shape == p.shape and fp.writeable and fp.c_contiguous
+                and fp.aligned and fg.c_contiguous and fg.aligned
+            ):
+                at, fb = info[2], ffi.from_buffer
+                if buf is None:
+                    pbuf = _NULL
+                elif buf.__class__ is np.ndarray and buf.dtype == dtype and buf.shape == p.shape and (
+                    buf.flags.writeable and buf.flags.c_contiguous and buf.flags.aligned
+                ):
+                    pbuf = fb(at, buf)
+                else:
+                    pbuf = None
+                if pbuf is not None:
+                    _SGD[dtype](
+                        p.size, fb(at, p), fb(at, g), pbuf, lr, momentum, dampening, weight_decay, int(nesterov),
+                        int(first),
+                    )
+                    return
         _check_state("sgd", p, buf)
         fp = p.flags
         fbuf = None if buf is None else buf.flags

@@ -68,18 +68,18 @@ def _check_device(op: str, input: Tensor, target: Tensor) -> None:  # noqa: A002
 # ---- layers ---------------------------------------------------------------------------------------
 
 def _linear_fast_path_ok(input, weight, bias, activation) -> bool:  # noqa: A002
-    """True for the common case that needs no reshaping or copying: 2-D compact input and
-    weight of one dtype and device, fitting shapes. (A train step of a small MLP is mostly
-    Python overhead, so the hot path checks the raw arrays once instead of calling
-    properties.) Everything else goes through the full checks below."""
+    """True for the common case that needs no reshaping: 2-D input and weight of one dtype and
+    device, fitting shapes. (A train step of a small MLP is mostly Python overhead, so the hot
+    path checks the raw arrays once instead of calling properties.) The layout is left to the
+    backend: every linear_forward/linear_backward compacts what it reads. Everything else goes
+    through the full checks below."""
     if not (isinstance(input, Tensor) and isinstance(weight, Tensor)):
         return False
     x, w = input._data, weight._data
-    if x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[1] or x.dtype != w.dtype:
-        return False
-    if input._backend is not weight._backend or activation not in _FUSED_ACTIVATIONS:
-        return False
-    if not (input._backend.is_contiguous(x) and input._backend.is_contiguous(w)):
+    if (
+        x.ndim != 2 or w.ndim != 2 or x.shape[1] != w.shape[1] or x.dtype != w.dtype
+        or input._backend is not weight._backend or activation not in _FUSED_ACTIVATIONS
+    ):
         return False
     if bias is not None:
         b = bias._data
@@ -494,6 +494,14 @@ def _broadcastable(op: str, input: Tensor, target: Tensor) -> None:  # noqa: A00
 
 def mse_loss(input: Tensor, target: Tensor, reduction: str = "mean") -> Tensor:  # noqa: A002
     """mean (x - y)^2 (or the sum, or per element);  d/dx = 2 (x - y) / n. Shapes broadcast."""
+    if (
+        (reduction == "mean" or reduction == "sum") and isinstance(input, Tensor) and isinstance(target, Tensor)
+        and input._backend is target._backend and input._data.shape == target._data.shape
+        and input._data.dtype == target._data.dtype and input._data.dtype.kind == "f"
+    ):
+        # The common case (what _pair, _broadcastable and _check_reduction accept, with nothing to
+        # warn about), checked in one go: a regression loss runs every step.
+        return _nn.MSE.apply(input, target, reduction=reduction)
     _pair("mse_loss", input, target)
     _broadcastable("mse_loss", input, target)
     _warn_if_broadcast(input, target)

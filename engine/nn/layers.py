@@ -288,12 +288,13 @@ class Sequential(Module):
 
     def forward(self, input: Any) -> Any:  # noqa: A002
         layers = list(self._modules.values())
+        n = len(layers)
         i = 0
-        while i < len(layers):
+        while i < n:
             layer = layers[i]
-            act = _fusable(layer, layers[i + 1] if i + 1 < len(layers) else None)
+            act = _fusable(layer, layers[i + 1]) if i + 1 < n else None
             if act is not None:
-                input = layer.forward(input, activation=act)  # Linear + activation: one fused node
+                input = layer.forward(input, act)  # Linear + activation: one fused node
                 i += 2
             else:
                 input = layer(input)

@@ -97,8 +97,12 @@ class Module:
             self.__dict__.get(registry, {}).pop(name, None)
 
     def __getattr__(self, name: str) -> Any:
-        # Only called when ordinary lookup fails: look in the registries.
-        for registry in ("_parameters", "_buffers", "_modules"):
+        # Only called when ordinary lookup fails: look in the registries (parameters first,
+        # written out: a Linear reads its weight and bias here at every forward).
+        params = self.__dict__.get("_parameters")
+        if params is not None and name in params:
+            return params[name]
+        for registry in ("_buffers", "_modules"):
             found = self.__dict__.get(registry)
             if found is not None and name in found:
                 return found[name]

@@ -214,7 +214,7 @@ class _DifferenceLoss(Op):
             ctx.diff = bk.binary("sub", a, b)
             return bk.binary("mul", ctx.diff, ctx.diff) if cls.kind == "squared" else bk.unary("abs", ctx.diff)
         # One fused primitive for the reduced loss: the difference, the sum of its items, the mean.
-        ctx.diff, loss = bk.difference_loss(cls.kind, a, b, mean=reduction == "mean")
+        ctx.diff, loss = bk.difference_loss(cls.kind, a, b, reduction == "mean")
         return loss
 
     @classmethod

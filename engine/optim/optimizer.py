@@ -168,28 +168,36 @@ class Optimizer:
                 loss = closure()
         self._opt_called = True  # read by the learning-rate schedulers (their order-of-calls warning)
         for group in self.param_groups:
-            for p in group["params"]:
-                grad = p._grad
-                if grad is None:
-                    continue
-                if grad._backend is not p._backend or grad._data.shape != p._data.shape:
-                    raise GradError(
-                        f"{self._name()}: the gradient of a parameter of shape {tuple(p.shape)} on {p.device} "
-                        f"has shape {tuple(grad.shape)} on {grad.device}; they must match"
-                    )
-                # Read without creating an entry: an optimizer that keeps nothing for p (SGD
-                # without momentum) leaves ``state`` empty, as PyTorch's does.
-                state = self.state.get(p)
-                if state is None:
-                    state = {}
-                elif state:
-                    _follow_param(p, state)
-                self._update(p, group, state)
-                if state and p not in self.state:
-                    self.state[p] = state
-                # The parameter changed in place: a graph built from its old values can't backward now.
-                p._version_box[0] += 1
+            self._step_group(group)
         return loss
+
+    def _step_group(self, group: dict) -> None:
+        """Update each parameter of ``group`` that has a gradient (``_update`` for one parameter).
+        A subclass may override this to read the group's hyperparameters once per group."""
+        for p in group["params"]:
+            grad = p._grad
+            if grad is None:
+                continue
+            if grad._backend is not p._backend or grad._data.shape != p._data.shape:
+                raise self._grad_mismatch(p, grad)
+            # Read without creating an entry: an optimizer that keeps nothing for p (SGD
+            # without momentum) leaves ``state`` empty, as PyTorch's does.
+            state = self.state.get(p)
+            if state is None:
+                state = {}
+            elif state:
+                _follow_param(p, state)
+            self._update(p, group, state)
+            if state and p not in self.state:
+                self.state[p] = state
+            # The parameter changed in place: a graph built from its old values can't backward now.
+            p._version_box[0] += 1
+
+    def _grad_mismatch(self, p: Tensor, grad: Tensor) -> GradError:
+        return GradError(
+            f"{self._name()}: the gradient of a parameter of shape {tuple(p.shape)} on {p.device} "
+            f"has shape {tuple(grad.shape)} on {grad.device}; they must match"
+        )
 
     def _update(self, p: Tensor, group: dict, state: dict) -> None:  # pragma: no cover - abstract
         raise NotImplementedError

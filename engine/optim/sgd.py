@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from engine.core.tensor import Tensor
 from engine.errors import EngineValueError
-from engine.optim.optimizer import Optimizer
+from engine.optim.optimizer import Optimizer, _follow_param
 
 
 class SGD(Optimizer):
@@ -46,19 +46,37 @@ class SGD(Optimizer):
                 f"and dampening={group['dampening']}"
             )
 
-    def _update(self, p: Tensor, group: dict, state: dict) -> None:
-        bk = p._backend
-        momentum = group["momentum"]
-        buf, first = None, False
-        if momentum:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = p._like(bk.zeros(p._data.shape, p._data.dtype))
-                state["momentum_buffer"] = buf
-                first = True
-            buf = buf._data
-        g = self._grad_array(p)
-        if group["maximize"]:
-            g = bk.unary("neg", g)
-        bk.sgd_update(p._data, g, buf, group["lr"], momentum, group["dampening"],
-                      group["weight_decay"], group["nesterov"], first)
+    def _step_group(self, group: dict) -> None:
+        # Optimizer._step_group with SGD's update written in: the group's hyperparameters are read
+        # once, not once per parameter (a small model's step is mostly this Python).
+        lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
+        weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
+        states = self.state
+        for p in group["params"]:
+            grad = p._grad
+            if grad is None:
+                continue
+            data, bk = p._data, p._backend
+            if grad._backend is not bk or grad._data.shape != data.shape:
+                raise self._grad_mismatch(p, grad)
+            state = states.get(p)
+            if state:
+                _follow_param(p, state)
+            buf, first = None, False
+            if momentum:
+                if state is None:
+                    state = states[p] = {}
+                buf = state.get("momentum_buffer")
+                if buf is None:
+                    buf = state["momentum_buffer"] = p._like(bk.zeros(data.shape, data.dtype))
+                    first = True
+                buf = buf._data
+            g = grad._data
+            if g.dtype != data.dtype:
+                g = self._grad_array(p)
+            # (any layout of g is fine: every backend's sgd_update reads strided gradients)
+            if maximize:
+                g = bk.unary("neg", g)
+            bk.sgd_update(data, g, buf, lr, momentum, dampening, weight_decay, nesterov, first)
+            # The parameter changed in place: a graph built from its old values can't backward now.
+            p._version_box[0] += 1
