@@ -127,7 +127,8 @@ def test_json_max_nodes_must_be_a_positive_int(bad, error):
 
 
 def test_json_refuses_what_is_not_a_graph():
-    with pytest.raises(EngineTypeError, match="^to_json: expected a Value, got list$"):
+    with pytest.raises(EngineTypeError,
+                       match=r"^to_json: expected a Value or a Tensor \(the root of a graph\), got list$"):
         viz.to_json([1, 2])
 
 

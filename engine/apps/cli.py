@@ -1,7 +1,8 @@
 """``python -m engine``: the command line.
 
     python -m engine demo                        # pictures and a training run in ./engine-demo/
-    python -m engine graph "(x + y) * z" x=-2 y=5 z=-4 -o f.svg [--steps]
+    python -m engine graph "(x + y) * z" x=-2 y=5 z=-4 -o f.svg [--steps] [--html f.html]
+    python -m engine serve [--port N] [--open]  # the playground on http://127.0.0.1:N/
     python -m engine train {xor,linear,polynomial,logistic,softmax,digits} [--device D] [--epochs N] [--lr LR]
                            [--out DIR]                       # pictures in ./engine-train/TASK/
 """
@@ -26,6 +27,8 @@ def _graph(args: argparse.Namespace) -> int:
     if args.output:  # a bad -o fails before any work, not after it
         check_output_file(args.output, "-o", create=False)
         output_format(args.output)
+    if args.html:
+        check_output_file(args.html, "--html", create=False)
     root, inputs = parse_expression(args.expr, values)
     root.label = args.name
     root.backward()
@@ -37,6 +40,16 @@ def _graph(args: argparse.Namespace) -> int:
     if args.output:
         written = viz.render(root, args.output)
         print(f"wrote {written}")
+    if args.html:
+        written = viz.backprop_html(root, args.html, title=f"Backward through {args.name} = {args.expr}, step by step")
+        print(f"wrote {written}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from engine.apps.playground import serve
+
+    serve(args.port, open_browser=args.open)
     return 0
 
 
@@ -156,7 +169,15 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("-o", "--output", help="write the drawing (.svg, .png, .pdf, .dot) or its data (.json)")
     graph.add_argument("--steps", action="store_true", help="print each chain-rule step")
     graph.add_argument("--name", default="f", help="name of the output in printouts (default: f)")
+    graph.add_argument("--html", metavar="PAGE.html",
+                       help="write the step-through page: one self-contained HTML file (next/previous, arrow keys)")
     graph.set_defaults(run=_graph)
+
+    serve = sub.add_parser("serve", help="a local playground page: type an expression and step through backward; "
+                                         "watch an MLP learn XOR (127.0.0.1 only)")
+    serve.add_argument("--port", type=int, default=8000, help="port on 127.0.0.1 (default: 8000; 0: any free port)")
+    serve.add_argument("--open", action="store_true", help="open the page in the web browser")
+    serve.set_defaults(run=_serve)
 
     train = sub.add_parser("train", help="train one of the lectures' models with engine.nn and draw it")
     train.add_argument("task", metavar="TASK", help=f"one of: {', '.join(TRAIN_TASKS)}")

@@ -75,6 +75,16 @@ def scalar_demo(out: Path) -> list[Path]:
     return written
 
 
+def step_through_pages(out: Path) -> list[Path]:
+    """The chain-rule graphs as step-through pages (one self-contained HTML file each); returns the files."""
+    from engine import viz
+
+    pages = [("chain_rule", chain_rule_example(), "f = (x + y) z at x=-2, y=5, z=-4"),
+             ("sigmoid_neuron", sigmoid_neuron_example()[0], "the neuron f = sigmoid(w0 x0 + w1 x1 + w2)")]
+    return [viz.backprop_html(root, out / f"{name}_steps.html", title=f"Backward through {title}, step by step")
+            for name, root, title in pages]
+
+
 def tensor_demo(out: Path, epochs: int = 1000) -> list[Path]:
     """XOR again, on tensors: an nn.Sequential MLP trained by engine.training; loss curve and decision boundary."""
     from engine.apps import plots
@@ -105,14 +115,21 @@ CAPTIONS = {
     "xor_tensor_loss.png": "The same task on tensors: nn.Sequential(Linear, Sigmoid, Linear, Sigmoid), BCELoss, SGD.",
     "xor_tensor_boundary.png": "What the tensor MLP learned: P(class 1) over the plane; the black line is the 0.5 "
                                "boundary that no single straight line could draw.",
+    "chain_rule_steps.html": "f = (x + y) z, backward one edge at a time: upstream grad x local derivative = "
+                             "contribution, each gradient filled in as it arrives (buttons, slider or arrow keys).",
+    "sigmoid_neuron_steps.html": "The sigmoid neuron, stepped the same way.",
 }
 
 
-def write_index(out: Path, pictures: list[Path]) -> Path:
-    """``index.html`` showing every picture with its one-line caption."""
+def write_index(out: Path, pictures: list[Path], pages: list[Path] | tuple[Path, ...] = ()) -> Path:
+    """``index.html`` linking every step-through page and showing every picture, each with its one-line caption."""
     import html
 
     items = []
+    if pages:
+        links = "".join(f'<li><a href="{html.escape(p.name)}">{html.escape(p.name)}</a>: '
+                        f"{html.escape(CAPTIONS.get(p.name, p.stem.replace('_', ' ')))}</li>" for p in pages)
+        items.append(f"<h2>Step through backward</h2><ul>{links}</ul>")
     for path in pictures:
         caption = CAPTIONS.get(path.name, path.stem.replace("_", " "))
         items.append(f'<figure><img src="{html.escape(path.name)}" alt="{html.escape(path.stem)}">'
@@ -133,8 +150,10 @@ def run_demo(out: str | Path = "engine-demo") -> list[Path]:
     """Run every part of the demo into ``out`` and print what was written."""
     out = check_output_dir(out, "demo")  # a file or an unwritable place fails here, before any work
     written = scalar_demo(out)
+    written += step_through_pages(out)
     written += tensor_demo(out)
-    written.append(write_index(out, [p for p in written if p.suffix in (".svg", ".png")]))
+    written.append(write_index(out, [p for p in written if p.suffix in (".svg", ".png")],
+                               [p for p in written if p.suffix == ".html"]))
     print(f"\nWrote {len(written)} files into {out}/:")
     for path in written:
         print(f"  {path}")

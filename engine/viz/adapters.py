@@ -1,28 +1,20 @@
 """Adapters: turn a graph the user holds into the drawing's model (:class:`engine.viz.graph.Graph`).
 
-``from_value`` adapts a scalar ``Value`` graph; :func:`graph_of` picks the adapter by the
-root's type, so ``draw`` and ``to_json`` take whatever the user has. (A tensor graph's
-adapter comes with issue 13: op nodes named like PyTorch's ``AddBackward0``, value nodes with
-shape, dtype and gradient norm, fused nodes; the model already holds all of them.)
+``from_value`` adapts a scalar ``Value`` graph, :func:`engine.viz.tensor_adapter.from_tensor`
+a tensor's autograd graph (op nodes named like PyTorch's ``AddmmBackward0``, value nodes with
+shape, dtype and gradient norm, fused nodes); :func:`graph_of` picks the adapter by the root's
+type, so ``draw`` and ``to_json`` take whatever the user has.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from engine.errors import EngineTypeError, EngineValueError
 from engine.scalar.value import Value
-from engine.viz.graph import Edge, Graph, OpNode, ValueNode
+from engine.viz.graph import DEFAULT_MAX_NODES, Edge, Graph, OpNode, ValueNode, display_name
 
-DEFAULT_MAX_NODES = 300
-
-
-def display_name(label: str, position: int) -> str:
-    """How formulas name a node: its label, else ``n<position>`` (its place in the topological order).
-
-    A label that is not a plain name (``x + y``) is wrapped in parentheses, so that
-    ``∂f/∂(x + y)`` reads unambiguously.
-    """
-    name = label or f"n{position}"
-    return name if name.isidentifier() or name.startswith("(") else f"({name})"
+__all__ = ["DEFAULT_MAX_NODES", "check_max_nodes", "display_name", "display_names", "from_value", "graph_of"]
 
 
 def display_names(order: list[Value]) -> dict[int, str]:
@@ -82,14 +74,34 @@ def from_value(root: Value, max_nodes: int = DEFAULT_MAX_NODES) -> Graph:
     return Graph(nodes, edges, root=f"v{len(order) - 1}", backward=backward, omitted=start, max_nodes=max_nodes)
 
 
-def graph_of(root: object, max_nodes: int = DEFAULT_MAX_NODES, where: str = "draw") -> Graph:
-    """The model of ``root``'s graph: a ``Value`` is adapted, a :class:`Graph` is returned as it is.
+def graph_of(
+    root: object,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    where: str = "draw",
+    params: Any = None,
+    collapse: str | None = None,
+    model: Any = None,
+) -> Graph:
+    """The model of ``root``'s graph: a ``Value`` or a tensor is adapted, a :class:`Graph` is returned as it is.
 
-    ``max_nodes`` is checked first (a positive int); errors are one line naming ``where``.
+    ``params``, ``collapse`` and ``model`` apply to a tensor graph only (see
+    :func:`engine.viz.tensor_adapter.from_tensor`). ``max_nodes`` is checked first (a positive
+    int); errors are one line naming ``where``.
     """
     check_max_nodes(max_nodes, where)
     if isinstance(root, Graph):
         return root
+    from engine.core.tensor import Tensor  # (the tensor adapter pulls in nn; only tensor users pay)
+
+    if isinstance(root, Tensor):
+        from engine.viz.tensor_adapter import from_tensor
+
+        return from_tensor(root, params, max_nodes, collapse, model, where)
     if not isinstance(root, Value):
-        raise EngineTypeError(f"{where}: expected a Value, got {type(root).__name__}")
+        raise EngineTypeError(f"{where}: expected a Value or a Tensor (the root of a graph), got {type(root).__name__}")
+    for option, given in (("params", params), ("collapse", collapse), ("model", model)):
+        if given is not None:
+            raise EngineTypeError(
+                f"{where}: {option}= applies to a tensor graph, and the root is a Value; leave it out"
+            )
     return from_value(root, max_nodes)

@@ -1,7 +1,8 @@
 """Draw a computation graph with Graphviz: every value, every op, every edge's derivative.
 
-Value nodes are boxes ``label | data | grad`` (a tensor: ``label | shape dtype | ‖grad‖``);
-op nodes are separate ellipses; an edge from an input to an op carries the local
+Value nodes are boxes ``label | data | grad`` (a tensor: ``label | shape dtype | ‖grad‖``, and
+for a small tensor its numbers and its gradient's); op nodes are separate ellipses, a module
+folded by ``collapse="module"`` a rounded box; an edge from an input to an op carries the local
 derivative ``∂out/∂in`` and, once backward has run, the gradient it carried down
 (``upstream × local``). A value used twice has two edges. The writer reads only the model
 (:mod:`engine.viz.graph`); node names come from the topological order (not ``id()``), so
@@ -11,6 +12,8 @@ the DOT text is the same on every run and can be compared in tests.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from typing import Any
 
 import graphviz
 
@@ -37,17 +40,32 @@ def _record_text(text: str) -> str:
     return text
 
 
+def fmt_array(values: tuple[float, ...], shape: tuple[int, ...] | None) -> str:
+    """Flattened ``values`` folded to ``shape`` as a person writes them: ``[[1, 2], [3, 4]]``, ``0.25``."""
+    if not shape:
+        return fmt(values[0]) if len(values) == 1 else "[" + ", ".join(fmt(v) for v in values) + "]"
+    if len(shape) == 1:
+        return "[" + ", ".join(fmt(v) for v in values) + "]"
+    step = len(values) // shape[0] if shape[0] else 0
+    return "[" + ", ".join(fmt_array(values[i * step:(i + 1) * step], shape[1:]) for i in range(shape[0])) + "]"
+
+
 def _value_label(node: ValueNode, show_grad: bool) -> str:
-    """The record ``{ label | data 3 | grad -4 }`` (a tensor: ``{ W | (3, 1) float32 | ‖grad‖ 2.5 }``)."""
+    """The record ``{ label | data 3 | grad -4 }`` (a tensor: ``{ W | (3, 1) float32 | ‖grad‖ 2.5 }``,
+    and a small tensor's numbers: ``{ b | (2,) float32 | data [0.1, -0.2] | ‖grad‖ 0.5 | grad [0.3, 0.4] }``)."""
     fields = [_record_text(node.label)] if node.label else []
     if node.data is not None:
         fields.append(f"data {fmt(node.data)}")
     if node.shape is not None:
         fields.append(_record_text(f"{node.shape} {node.dtype or ''}".rstrip()))
+    if node.values is not None:
+        fields.append(_record_text(f"data {fmt_array(node.values, node.shape)}"))
     if show_grad and node.grad is not None:
         fields.append(f"grad {fmt(node.grad)}")
     if show_grad and node.grad_norm is not None:
         fields.append(f"‖grad‖ {fmt(node.grad_norm)}")
+    if show_grad and node.grad_values is not None:
+        fields.append(_record_text(f"grad {fmt_array(node.grad_values, node.shape)}"))
     return "{ " + " | ".join(fields) + " }"
 
 
@@ -88,6 +106,8 @@ def to_dot(graph: Graph, rankdir: str = "LR", show_grad: bool = True, show_local
     for node, edges in zip(graph.nodes, edges_after):
         if isinstance(node, ValueNode):
             g.node(node.id, _value_label(node, show_grad), shape="record")
+        elif node.module is not None:  # a whole module, folded by collapse="module"
+            g.node(node.id, _op_label(node), shape="box", style="rounded,filled", fillcolor="#fdf1dc")
         else:
             g.node(node.id, _op_label(node), shape="ellipse", style="filled", fillcolor="#eef3fb")
         for edge in edges:
@@ -104,19 +124,33 @@ def draw(
     show_grad: bool = True,
     show_local_grads: bool = True,
     max_nodes: int = DEFAULT_MAX_NODES,
+    params: Mapping[str, Any] | None = None,
+    collapse: str | None = None,
+    model: Any = None,
 ) -> Drawing:
     """Return a Graphviz drawing of the graph that produced ``root``.
 
+    ``draw(loss, params=dict(model.named_parameters()))`` draws a tensor graph (torchviz's
+    ``make_dot`` spelling): PyTorch's node names, each tensor's shape and dtype and, after
+    backward, its gradient's norm (and numbers, for up to 16 elements).
+
     Args:
-        root: the output node (a ``Value``), or a model :class:`~engine.viz.graph.Graph`.
+        root: the output node (a ``Value`` or a tensor), or a model :class:`~engine.viz.graph.Graph`.
         rankdir: ``"LR"`` (inputs on the left) or ``"TB"``.
         show_grad: print each node's ``.grad`` and, after backward, each edge's contribution.
         show_local_grads: print ``∂out/∂in`` on each input edge.
         max_nodes: draw at most this many value nodes (those nearest the output) and say
             in the picture how many were left out; a positive int (there is no "no cap":
             pass a large number to draw a big graph whole).
+        params: a tensor graph's names for its tensors, ``dict(model.named_parameters())``
+            (``0.weight``); any tensor may be named (``{"x": x, **params}``).
+        collapse: ``"module"`` draws one box per top-level module (known from ``model`` or the
+            ``params`` names' first part); ``None`` draws every op.
+        model: the module that made a tensor ``root``: names the boxes (``0 (Linear)``) and,
+            without ``params``, the parameters.
     """
-    return to_dot(graph_of(root, max_nodes, "draw"), rankdir, show_grad, show_local_grads)
+    graph = graph_of(root, max_nodes, "draw", params, collapse, model)
+    return to_dot(graph, rankdir, show_grad, show_local_grads)
 
 
 def render(root: object, path: str | os.PathLike, **draw_options) -> renderer.Path:
@@ -124,9 +158,11 @@ def render(root: object, path: str | os.PathLike, **draw_options) -> renderer.Pa
 
     Uses the system ``dot`` when present, else ``graphviz-pure``; with neither, writes the
     ``.dot`` file and warns in one line how to install a renderer. ``.json`` writes
-    :func:`engine.viz.to_json` (of the options, only ``max_nodes`` applies to it). Returns the path written.
+    :func:`engine.viz.to_json` (of the options, ``max_nodes``, ``params``, ``collapse`` and
+    ``model`` apply to it). Returns the path written.
     """
     if os.fspath(path).lower().endswith(".json"):
-        graph = graph_of(root, draw_options.get("max_nodes", DEFAULT_MAX_NODES), "render")
+        tensor_options = {k: draw_options.get(k) for k in ("params", "collapse", "model")}
+        graph = graph_of(root, draw_options.get("max_nodes", DEFAULT_MAX_NODES), "render", **tensor_options)
         return renderer.write_text(dumps(graph) + "\n", path)
     return renderer.write(draw(root, **draw_options).source, path)

@@ -1,9 +1,9 @@
 """The drawing's model: a computation graph as plain records, whatever made it.
 
-A graph the user holds (a ``Value`` graph today; a tensor graph later) is turned into this
-model by an adapter (:mod:`engine.viz.adapters`); the writers (DOT in :mod:`engine.viz.dot`,
-JSON in :mod:`engine.viz.json_writer`) read only the model. So a new kind of graph needs
-only an adapter, and both writers draw it.
+A graph the user holds (a ``Value`` graph, or a tensor's autograd graph) is turned into this
+model by an adapter (:mod:`engine.viz.adapters`, :mod:`engine.viz.tensor_adapter`); the
+writers (DOT in :mod:`engine.viz.dot`, JSON in :mod:`engine.viz.json_writer`) read only the
+model. So a new kind of graph needs only an adapter, and both writers draw it.
 
 The model has two kinds of node and one kind of edge:
 
@@ -22,6 +22,18 @@ A graph too big to draw keeps the nodes nearest its output and says how many it 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+DEFAULT_MAX_NODES = 300  # the cap every adapter applies unless told otherwise
+
+
+def display_name(label: str, position: int) -> str:
+    """How formulas name a node: its label, else ``n<position>`` (its place in the topological order).
+
+    A label that is not a plain name (``x + y``) is wrapped in parentheses, so that
+    ``∂f/∂(x + y)`` reads unambiguously.
+    """
+    name = label or f"n{position}"
+    return name if name.isidentifier() or name.startswith("(") else f"({name})"
 
 
 def fmt(x: float) -> str:
@@ -42,6 +54,9 @@ class ValueNode:
         shape: a tensor's shape (``None`` for a scalar).
         dtype: a tensor's dtype name, such as ``"float32"`` (``None`` for a scalar).
         grad_norm: the 2-norm of a tensor's gradient (``None`` when it has none).
+        values: a small tensor's numbers, flattened in row-major order (``None``: a scalar, or
+            a tensor too big to print; ``shape`` says how to fold them).
+        grad_values: a small tensor's gradient, flattened likewise (``None`` when not shown).
     """
 
     id: str
@@ -52,6 +67,8 @@ class ValueNode:
     shape: tuple[int, ...] | None = None
     dtype: str | None = None
     grad_norm: float | None = None
+    values: tuple[float, ...] | None = None
+    grad_values: tuple[float, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -63,13 +80,17 @@ class OpNode:
         name: the op (``"+"``, ``"tanh"``, ``"AddBackward0"``).
         output: the id of the value node the op produced, ``None`` when that value is not in
             the graph (a tensor graph keeps only the ops between the leaves and the output).
-        fused: for one node that runs several ops, their names in order (``("linear", "relu")``).
+        fused: for one node that runs several ops, their names in order (``("linear", "relu")``);
+            for a collapsed module, the ops folded into it.
+        module: for a box standing for a whole module (``collapse="module"``), the module's
+            name (``"0"``); ``None`` for an op.
     """
 
     id: str
     name: str
     output: str | None = None
     fused: tuple[str, ...] = ()
+    module: str | None = None
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from typing import Any
 
 from engine.viz.adapters import DEFAULT_MAX_NODES, graph_of
@@ -26,7 +27,7 @@ def _number(x: float | None) -> float | str | None:
 
 def _node(node: ValueNode | OpNode) -> dict[str, Any]:
     if isinstance(node, ValueNode):
-        return {
+        data = {
             "id": node.id,
             "kind": "value",
             "name": node.name,
@@ -37,7 +38,16 @@ def _node(node: ValueNode | OpNode) -> dict[str, Any]:
             "dtype": node.dtype,
             "grad_norm": _number(node.grad_norm),
         }
-    return {"id": node.id, "kind": "op", "name": node.name, "output": node.output, "fused": list(node.fused)}
+        # A small tensor's numbers: keys present only when known, so a Value graph's JSON is as before.
+        if node.values is not None:
+            data["values"] = [_number(x) for x in node.values]
+        if node.grad_values is not None:
+            data["grad_values"] = [_number(x) for x in node.grad_values]
+        return data
+    op = {"id": node.id, "kind": "op", "name": node.name, "output": node.output, "fused": list(node.fused)}
+    if node.module is not None:
+        op["module"] = node.module
+    return op
 
 
 def _edge(edge: Edge, ops: set[str]) -> dict[str, Any]:
@@ -51,8 +61,16 @@ def _edge(edge: Edge, ops: set[str]) -> dict[str, Any]:
     }
 
 
-def to_json(root: object, max_nodes: int = DEFAULT_MAX_NODES) -> dict[str, Any]:
-    """The graph that produced ``root`` (a ``Value``, or a model ``Graph``) as JSON-ready data.
+def to_json(
+    root: object,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    params: Mapping[str, Any] | None = None,
+    collapse: str | None = None,
+    model: Any = None,
+) -> dict[str, Any]:
+    """The graph that produced ``root`` (a ``Value``, a tensor, or a model ``Graph``) as JSON-ready data.
+
+    ``params``, ``collapse`` and ``model`` apply to a tensor graph, as in :func:`engine.viz.draw`.
 
     ``json.dumps(to_json(f), allow_nan=False)`` works: every number is finite or one of the
     strings ``"nan"``, ``"inf"``, ``"-inf"``. The schema (version 1)::
@@ -90,8 +108,14 @@ def to_json(root: object, max_nodes: int = DEFAULT_MAX_NODES) -> dict[str, Any]:
     Node ids are ``v<k>`` (``k``: the value's place in the topological order of the whole
     graph) and ``v<k>op`` for the op that made ``v<k>``: the same graph gives the same ids
     on every run. An input used twice by one op has two edges.
+
+    A tensor graph's nodes have the same keys (``data`` and ``grad`` null, ``shape``, ``dtype``
+    and ``grad_norm`` set; op names such as ``"AddmmBackward0"``); a tensor of at most 16
+    elements adds ``"values"`` (its numbers, flattened in row-major order) and, after backward,
+    ``"grad_values"``; a box of ``collapse="module"`` (id ``m<i>``) adds ``"module": "0"`` and
+    lists the ops it folds in ``fused``.
     """
-    graph = graph_of(root, max_nodes, "to_json")
+    graph = graph_of(root, max_nodes, "to_json", params, collapse, model)
     ops = {node.id for node in graph.nodes if isinstance(node, OpNode)}
     return {
         "format": FORMAT,
@@ -106,7 +130,7 @@ def to_json(root: object, max_nodes: int = DEFAULT_MAX_NODES) -> dict[str, Any]:
     }
 
 
-def dumps(root: object, max_nodes: int = DEFAULT_MAX_NODES) -> str:
+def dumps(root: object, max_nodes: int = DEFAULT_MAX_NODES, **tensor_options: Any) -> str:
     """:func:`to_json` as JSON text (indented, UTF-8 labels kept as they are, strict: no NaN)."""
-    return json.dumps(to_json(root, max_nodes), indent=2, ensure_ascii=False, allow_nan=False)
+    return json.dumps(to_json(root, max_nodes, **tensor_options), indent=2, ensure_ascii=False, allow_nan=False)
 
