@@ -33,6 +33,15 @@ from __future__ import annotations
 import abc
 from typing import Any
 
+from engine.errors import EngineValueError
+
+
+def check_sgd_buffer(momentum: float, buf: object) -> None:
+    """The one error for an SGD update given momentum but no momentum buffer (a compiled kernel
+    would read and write the buffer through a null pointer)."""
+    if momentum and buf is None:
+        raise EngineValueError(f"sgd update: momentum {momentum} needs a momentum buffer, got None")
+
 Array = Any  # a backend's array type; only .shape/.ndim/.size/.dtype are read above this line
 
 # The elementwise op names every backend understands (the C library takes the matching
@@ -287,7 +296,11 @@ class Backend(abc.ABC):
     def sgd_update(self, p, g, buf, lr, momentum, dampening, weight_decay, nesterov, first) -> None:
         """PyTorch's SGD step, in place on ``p`` (and the momentum buffer ``buf``):
         d = g + wd p; buf = m buf + (1 - dampening) d (buf = d at the first step);
-        d = d + m buf (Nesterov) or buf; p = p - lr d."""
+        d = d + m buf (Nesterov) or buf; p = p - lr d.
+
+        ``buf`` is None exactly when momentum is 0; momentum without a buffer is a one-line
+        EngineValueError on every backend (:func:`check_sgd_buffer`), never a write through nothing."""
+        check_sgd_buffer(momentum, buf)
         d = self.binary("add", g, self.binary("mul", p, weight_decay)) if weight_decay else g
         if momentum:
             if first:

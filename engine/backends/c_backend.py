@@ -27,7 +27,7 @@ import warnings
 import numpy as np
 
 from engine.backends import layout
-from engine.backends.base import Backend
+from engine.backends.base import Backend, check_sgd_buffer
 from engine.backends.host import HostArrays
 from engine.backends.numpy_backend import NumpyBackend
 from engine.errors import DeviceError, DTypeError, EngineValueError, ShapeError
@@ -792,7 +792,7 @@ class CBackend(HostArrays, Backend):
             ):
                 at, fb = info[2], ffi.from_buffer
                 if buf is None:
-                    pbuf = _NULL
+                    pbuf = None if momentum else _NULL  # (momentum without a buffer: the error below)
                 elif buf.__class__ is np.ndarray and buf.dtype == dtype and buf.shape == p.shape and (
                     buf.flags.writeable and buf.flags.c_contiguous and buf.flags.aligned
                 ):
@@ -806,6 +806,7 @@ class CBackend(HostArrays, Backend):
                     )
                     return
         _check_state("sgd", p, buf)
+        check_sgd_buffer(momentum, buf)  # (the kernel would read and write buf[i] through NULL)
         fp = p.flags
         fbuf = None if buf is None else buf.flags
         if not fp.writeable or (fbuf is not None and not fbuf.writeable):

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from engine.backends.base import ACTIVATIONS, Backend
+from engine.backends.base import ACTIVATIONS, Backend, check_sgd_buffer
 from engine.backends.layout import broadcast_shapes
 from engine.errors import DeviceError, ShapeError
 
@@ -572,6 +572,7 @@ class CudaBackend(Backend):
     def sgd_update(self, p, g, buf, lr, momentum, dampening, weight_decay, nesterov, first) -> None:
         from engine._kernels import optim as _opt
 
+        check_sgd_buffer(momentum, buf)
         if not p.is_compact() or (buf is not None and not buf.is_compact()):
             return Backend.sgd_update(self, p, g, buf, lr, momentum, dampening, weight_decay, nesterov, first)
         g = self.contiguous(self.expand(g, p.shape))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.backends.base import SCANS, Backend
+from engine.backends.base import SCANS, Backend, check_sgd_buffer
 from engine.backends.host import HostArrays, as_array
 
 _BINARY_UFUNC = {
@@ -262,6 +262,7 @@ class NumpyBackend(HostArrays, Backend):
         return y if act is None else self.unary(act, y)
 
     def sgd_update(self, p, g, buf, lr, momentum, dampening, weight_decay, nesterov, first) -> None:
+        check_sgd_buffer(momentum, buf)
         d = g + weight_decay * p if weight_decay else g
         if momentum:
             if first:

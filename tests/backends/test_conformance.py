@@ -25,6 +25,7 @@ from tensor_helpers import DEVICES
 
 from engine.backends import base, get_backend
 from engine.backends.base import Backend
+from engine.errors import EngineValueError
 from engine.ops import neural
 
 REF = get_backend("numpy")
@@ -606,6 +607,19 @@ def test_optimizer_updates(bk):
                 for key in want:
                     np.testing.assert_allclose(got[key], want[key], equal_nan=True, **tolerance(dtype),
                                                err_msg=f"{bk.name} {name} {args} {shape} {dtype} {how}: {key}")
+
+
+def test_sgd_momentum_without_a_buffer_is_one_line(bk):
+    # A regression: the c device's fast path passed NULL for the buffer and the kernel wrote through it
+    # (the process died with SIGSEGV). Every backend, and the composed default, refuses it in one line.
+    for dtype, shape in itertools.product(FLOATS, [(3,), (2, 5), ()]):
+        p, g = bk.from_numpy(np.ones(shape, dtype)), bk.from_numpy(np.ones(shape, dtype))
+        for update in (bk.sgd_update, lambda *a: Backend.sgd_update(bk, *a)):
+            for nesterov, first in ((False, True), (True, False)):
+                with pytest.raises(EngineValueError,
+                                   match="^sgd update: momentum 0.9 needs a momentum buffer, got None$"):
+                    update(p, g, None, 0.1, 0.9, 0.0, 0.0, nesterov, first)
+        np.testing.assert_array_equal(bk.to_numpy(p), np.ones(shape, dtype))  # untouched
 
 
 # ---- the shared host code (host.py) on the edges base.py's words cover ----------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 
 import pytest
 
@@ -31,6 +32,51 @@ def _why_not() -> str | None:
 
 
 REASON = _why_not()
+
+
+def _thread_safe_simulator_shared_arrays() -> None:
+    """Make the simulator's ``cuda.shared.array`` get-or-create atomic.
+
+    The simulator runs each CUDA thread as a Python thread and gives a block one shared array per
+    call site by caching it in a dict (``FakeCUDAShared.array``): look the site up, on a miss
+    ``np.empty`` a new array, store it. Nothing makes those steps atomic, so a thread switch right
+    after a miss lets two threads of a block each make their own array; the one stored last is what
+    the later threads get, and the other thread works on a private copy. Its stores are then lost to
+    the block and it reads uninitialised memory (values like 1e175, or zeros, only in the outputs
+    that depend on it): a wrong result with no race in the kernel. Rare at the default switch
+    interval, it shows under the short one below (seen once in the device tests' matmul).
+
+    Same semantics, under a lock: one array per (file, line) of the call per launch, uninitialised
+    (np.empty, so a kernel that reads shared memory before writing it still fails). Dynamic shared
+    memory (size 0) is one preallocated buffer and needs no cache: it stays the simulator's own.
+    ``test_simulator_shared_arrays.py`` checks the interleaving that broke."""
+    from numba.cuda.simulator import kernelapi
+
+    shared = kernelapi.FakeCUDAShared
+    if not isinstance(getattr(shared(0), "_allocations", None), dict):
+        return  # another simulator layout: the regression test says whether it still races
+    original = shared.array
+    lock = threading.Lock()
+
+    def array(self, shape, dtype, alignment=None):
+        if alignment is not None or (not isinstance(shape, tuple) and shape == 0):
+            return original(self, shape, dtype, alignment)  # the simulator's error, or dynamic memory
+        if isinstance(dtype, kernelapi.types.Type):
+            dtype = kernelapi.numpy_support.as_dtype(dtype)
+        caller = sys._getframe(1)
+        site = (caller.f_code.co_filename, caller.f_lineno)  # the simulator's own key
+        with lock:
+            found = self._allocations.get(site)
+            if found is None:
+                found = self._allocations[site] = kernelapi.np.empty(shape, dtype)
+        return found
+
+    array.thread_safe = True
+    shared.array = array
+
+
+if REASON is None and SIMULATOR:
+    _thread_safe_simulator_shared_arrays()
 
 
 def pytest_collection_modifyitems(config, items):
