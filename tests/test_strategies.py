@@ -163,8 +163,10 @@ def test_a_planted_bug_shrinks_to_a_small_expression(monkeypatch):
         return any(not math.isclose(leaf.grad, tleaves[n].grad.item(), rel_tol=1e-9, abs_tol=1e-9)
                    for n, leaf in vleaves.items() if tleaves[n].grad is not None)
 
-    found = find(es.expressions(), paths_disagree, settings=settings(max_examples=500, database=None))
-    assert str(found) == "sigmoid(x)", str(found)
+    # Derandomized: find() draws the same examples on every run, so the shrunk result is the same too.
+    found = find(es.expressions(), paths_disagree,
+                 settings=settings(max_examples=500, database=None, derandomize=True))
+    assert str(found) in ("sigmoid(x)", "sigmoid(y)"), str(found)
 
 
 def test_bad_arguments_are_one_line_errors():

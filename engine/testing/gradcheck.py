@@ -22,8 +22,7 @@ the defaults loosen to float32's (see ``DEFAULTS``). On failure the report
 when an input sits on a kink or outside a domain, and the user ``Function`` whose backward
 is wrong when checking each one on its own finds it.
 
-``strategies.tensors(...)`` gives hypothesis strategies for property tests; hypothesis is
-a test extra, imported only when a strategy is asked for.
+Hypothesis strategies for property tests live in :mod:`engine.testing.strategies`.
 """
 
 from __future__ import annotations
@@ -44,7 +43,7 @@ from engine.testing.report import (
     InputReport,
 )
 
-__all__ = ["DEFAULTS", "GradcheckError", "GradcheckReport", "assert_close", "gradcheck", "numerical_grad", "strategies"]
+__all__ = ["DEFAULTS", "GradcheckError", "GradcheckReport", "assert_close", "gradcheck", "numerical_grad"]
 
 # (eps, atol, rtol) per dtype the check computes in. float64: the long-standing defaults.
 # float32: the step near eps32^(1/3) (rounding error ~ 1e-7 |f| / h against truncation ~ h^2),
@@ -494,133 +493,3 @@ def assert_close(
             f"actual {float(a64[i])!r} vs expected {float(e64[i])!r} (rtol {rtol}, atol {atol})"
         )
 
-
-class _Strategies:
-    """Hypothesis strategies for tensors (``engine.testing.strategies.tensors(...)``).
-
-    hypothesis is imported when a strategy is built, so ``import engine.testing`` works
-    without the test extra installed.
-    """
-
-    @staticmethod
-    def shapes(min_dims: int = 0, max_dims: int = 3, min_side: int = 1, max_side: int = 4):
-        """Shapes (tuples of ints) with ``min_dims..max_dims`` axes of ``min_side..max_side``."""
-        from hypothesis.extra import numpy as hnp
-
-        return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side, max_side=max_side)
-
-    @staticmethod
-    def tensors(
-        shape: Any = None,
-        dtype: Any = "float64",
-        elements: Any = None,
-        device: Any = None,
-        requires_grad: bool = False,
-    ):
-        """Tensors of ``shape`` (a tuple or a strategy of tuples; default: 0-3 axes of 1-4).
-
-        ``elements`` is a hypothesis strategy for the values; the default is floats in
-        [-3, 3] without NaN or inf (integers in [-10, 10] for int64, booleans for bool).
-        """
-        from hypothesis import strategies as st
-        from hypothesis.extra import numpy as hnp
-
-        from engine.core.dtypes import as_dtype
-        from engine.core.tensor import tensor
-
-        dt = as_dtype(dtype)
-        if elements is None:
-            if dt.is_floating_point:
-                width = 32 if dt.name == "float32" else 64
-                elements = st.floats(min_value=-3, max_value=3, allow_nan=False, allow_infinity=False, width=width)
-            elif dt.name == "bool":
-                elements = st.booleans()
-            elif dt.name == "uint8":
-                elements = st.integers(min_value=0, max_value=255)
-            else:
-                elements = st.integers(min_value=-10, max_value=10)
-        if shape is None:
-            shape = _Strategies.shapes()
-        wants_grad = requires_grad and dt.is_floating_point
-        return hnp.arrays(dt.np, shape, elements=elements).map(
-            lambda a: tensor(a, dtype=dt, device=device, requires_grad=wants_grad)
-        )
-
-
-    @staticmethod
-    def special_floats(dtype: Any = "float64", finite_range: float = 3.0):
-        """Floats that break naive kernels, mixed with ordinary ones: NaN, +-inf, +-0, the smallest
-        subnormals, the largest finite values, and floats in [-finite_range, finite_range]."""
-        from hypothesis import strategies as st
-
-        from engine.core.dtypes import as_dtype
-
-        info = np.finfo(as_dtype(dtype).np)
-        tiny = float(info.smallest_subnormal)
-        specials = [math.nan, math.inf, -math.inf, 0.0, -0.0, tiny, -tiny, float(info.tiny), float(info.max),
-                    -float(info.max), 1.0, -1.0]
-        width = 32 if as_dtype(dtype).name == "float32" else 64
-        ordinary = st.floats(-finite_range, finite_range, allow_nan=False, allow_infinity=False, width=width)
-        return st.one_of(st.sampled_from(specials), ordinary)
-
-    @staticmethod
-    def scalars():
-        """Python numbers as users write them next to tensors: bools, small and wrapping ints
-        (300 for uint8), negative ints, floats, and numpy scalars."""
-        from hypothesis import strategies as st
-
-        return st.one_of(
-            st.booleans(),
-            st.integers(-300, 300),
-            st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False),
-            st.sampled_from([0.5, 1 / 255, -1.0, 2.0, np.float64(0.25), np.int64(3), np.float32(1.5)]),
-        )
-
-    @staticmethod
-    def foreign_arrays(shape: Any = None, dtype: Any = "float32", elements: Any = None):
-        """numpy arrays whose values are ordinary but whose memory is not: a field of a structured
-        array (a stride that is no multiple of the item size), reversed, read-only (a view of
-        ``bytes``), misaligned (offset by one byte), transposed, sliced with a step, or a broadcast
-        (stride 0). What a user may hand to ``engine.tensor``, ``from_numpy`` or ``t.data = ...``;
-        the engine must copy or refuse them, never read them as they are."""
-        from hypothesis import strategies as st
-        from hypothesis.extra import numpy as hnp
-
-        from engine.core.dtypes import as_dtype
-
-        npd = as_dtype(dtype).np
-        if elements is None:
-            elements = st.floats(-3, 3, allow_nan=False, allow_infinity=False, width=npd.itemsize * 8)
-        shapes = _Strategies.shapes(min_dims=1, max_dims=3, min_side=1, max_side=4) if shape is None else shape
-        layouts = st.sampled_from(
-            ["field", "reversed field", "read-only", "misaligned", "transposed", "stepped", "broadcast"]
-        )
-        return st.tuples(hnp.arrays(npd, shapes, elements=elements), layouts).map(lambda pair: _hostile(*pair))
-
-
-def _hostile(values: np.ndarray, layout: str) -> np.ndarray:
-    """``values`` re-laid in memory as ``layout`` says (see ``strategies.foreign_arrays``)."""
-    if layout in ("field", "reversed field"):
-        record = np.zeros(values.shape, dtype=[("a", values.dtype), ("pad", "<i2")])
-        record["a"] = values[::-1] if layout == "reversed field" else values
-        field = record["a"]
-        return field[::-1] if layout == "reversed field" else field
-    if layout == "read-only":
-        return np.frombuffer(values.tobytes(), values.dtype).reshape(values.shape)
-    if layout == "misaligned":
-        raw = bytearray(values.nbytes + 1)
-        out = np.frombuffer(raw, values.dtype, count=values.size, offset=1).reshape(values.shape)
-        out[...] = values
-        return out
-    if layout == "transposed":
-        return np.ascontiguousarray(values.T).T
-    if layout == "stepped":
-        wide = np.zeros(values.shape[:-1] + (values.shape[-1] * 2,), values.dtype)
-        wide[..., ::2] = values
-        return wide[..., ::2]
-    if layout == "broadcast":
-        return np.broadcast_to(values[..., :1], values.shape) if values.shape[-1] > 1 else values
-    raise ValueError(layout)
-
-
-strategies = _Strategies()

@@ -124,25 +124,78 @@ def tensors(
 
 
 def special_floats(dtype: Any = "float64", finite_range: float = 3.0):
-    """NaN, +-inf, +-0, subnormals, the largest finite values, mixed with floats in ``[-finite_range,
-    finite_range]`` (see ``engine.testing.gradcheck``'s strategies, re-exported here)."""
-    from engine.testing.gradcheck import _Strategies
+    """Floats that break naive kernels, mixed with ordinary ones: NaN, +-inf, +-0, the smallest
+    subnormals, the largest finite values, and floats in [-finite_range, finite_range]."""
+    from hypothesis import strategies as st
 
-    return _Strategies.special_floats(dtype, finite_range)
+    from engine.core.dtypes import as_dtype
+
+    info = np.finfo(as_dtype(dtype).np)
+    tiny = float(info.smallest_subnormal)
+    specials = [math.nan, math.inf, -math.inf, 0.0, -0.0, tiny, -tiny, float(info.tiny), float(info.max),
+                -float(info.max), 1.0, -1.0]
+    width = 32 if as_dtype(dtype).name == "float32" else 64
+    ordinary = st.floats(-finite_range, finite_range, allow_nan=False, allow_infinity=False, width=width)
+    return st.one_of(st.sampled_from(specials), ordinary)
 
 
 def scalars():
-    """Python and numpy numbers as users write them next to tensors (re-exported from gradcheck)."""
-    from engine.testing.gradcheck import _Strategies
+    """Python numbers as users write them next to tensors: bools, small and wrapping ints
+    (300 for uint8), negative ints, floats, and numpy scalars."""
+    from hypothesis import strategies as st
 
-    return _Strategies.scalars()
+    return st.one_of(
+        st.booleans(),
+        st.integers(-300, 300),
+        st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False),
+        st.sampled_from([0.5, 1 / 255, -1.0, 2.0, np.float64(0.25), np.int64(3), np.float32(1.5)]),
+    )
 
 
 def foreign_arrays(shape: Any = None, dtype: Any = "float32", elements: Any = None):
-    """numpy arrays with ordinary values in hostile memory layouts (re-exported from gradcheck)."""
-    from engine.testing.gradcheck import _Strategies
+    """numpy arrays whose values are ordinary but whose memory is not: a field of a structured
+    array (a stride that is no multiple of the item size), reversed, read-only (a view of
+    ``bytes``), misaligned (offset by one byte), transposed, sliced with a step, or a broadcast
+    (stride 0). What a user may hand to ``engine.tensor``, ``from_numpy`` or ``t.data = ...``;
+    the engine must copy or refuse them, never read them as they are."""
+    from hypothesis import strategies as st
+    from hypothesis.extra import numpy as hnp
 
-    return _Strategies.foreign_arrays(shape, dtype, elements)
+    from engine.core.dtypes import as_dtype
+
+    npd = as_dtype(dtype).np
+    if elements is None:
+        elements = st.floats(-3, 3, allow_nan=False, allow_infinity=False, width=npd.itemsize * 8)
+    drawn = shapes(min_dims=1, max_dims=3, min_side=1, max_side=4) if shape is None else shape
+    layouts = st.sampled_from(
+        ["field", "reversed field", "read-only", "misaligned", "transposed", "stepped", "broadcast"]
+    )
+    return st.tuples(hnp.arrays(npd, drawn, elements=elements), layouts).map(lambda pair: _hostile(*pair))
+
+
+def _hostile(values: np.ndarray, layout: str) -> np.ndarray:
+    """``values`` re-laid in memory as ``layout`` says (see ``strategies.foreign_arrays``)."""
+    if layout in ("field", "reversed field"):
+        record = np.zeros(values.shape, dtype=[("a", values.dtype), ("pad", "<i2")])
+        record["a"] = values[::-1] if layout == "reversed field" else values
+        field = record["a"]
+        return field[::-1] if layout == "reversed field" else field
+    if layout == "read-only":
+        return np.frombuffer(values.tobytes(), values.dtype).reshape(values.shape)
+    if layout == "misaligned":
+        raw = bytearray(values.nbytes + 1)
+        out = np.frombuffer(raw, values.dtype, count=values.size, offset=1).reshape(values.shape)
+        out[...] = values
+        return out
+    if layout == "transposed":
+        return np.ascontiguousarray(values.T).T
+    if layout == "stepped":
+        wide = np.zeros(values.shape[:-1] + (values.shape[-1] * 2,), values.dtype)
+        wide[..., ::2] = values
+        return wide[..., ::2]
+    if layout == "broadcast":
+        return np.broadcast_to(values[..., :1], values.shape) if values.shape[-1] > 1 else values
+    raise ValueError(layout)
 
 
 # ---- shapes that fit together ------------------------------------------------------------------
