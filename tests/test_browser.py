@@ -125,14 +125,9 @@ def test_harness_drives_a_file_page(driver, tmp_path):
 
 def lecture_graph():
     """f = (x + y) z at x = -2, y = 5, z = -4 (lectures 000 and 001), labelled as the lecture draws it."""
-    from engine import Value
+    from engine.apps.demo import chain_rule_example
 
-    x, y, z = Value(-2.0, label="x"), Value(5.0, label="y"), Value(-4.0, label="z")
-    q = x + y
-    q.label = "q"
-    f = q * z
-    f.label = "f"
-    return f
+    return chain_rule_example()
 
 
 def grads_table(driver) -> dict[str, str]:

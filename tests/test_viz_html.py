@@ -16,6 +16,7 @@ from html.parser import HTMLParser
 import pytest
 
 from engine import Value, viz
+from engine.apps.demo import chain_rule_example
 from engine.errors import EngineTypeError, EngineValueError
 from engine.viz import html as page
 from engine.viz.renderer import find_renderer
@@ -24,13 +25,8 @@ LAYOUTS = ["builtin", pytest.param("graphviz", marks=pytest.mark.skipif(
     find_renderer("svg") is None, reason="no Graphviz renderer (dot or graphviz-pure) installed"))]
 
 
-def chain_rule() -> Value:
-    x, y, z = Value(-2.0, label="x"), Value(5.0, label="y"), Value(-4.0, label="z")
-    q = x + y
-    q.label = "q"
-    f = q * z
-    f.label = "f"
-    return f
+# The lecture's f = (x + y) z at -2, 5, -4 with q = x + y named: the demo's own graph.
+chain_rule = chain_rule_example
 
 
 class Elements(HTMLParser):
