@@ -46,16 +46,18 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 def _power(x: np.ndarray, a: float) -> np.ndarray:
     """x ** a for a scalar a, as PyTorch computes it: 0.5 is sqrt(x) and -0.5 is 1/sqrt(x), so
     (-inf) ** 0.5 and (-inf) ** -0.5 are NaN and (-0) ** -0.5 is -inf (C's pow gives +inf, 0, +inf)."""
-    if a == -0.5:
-        return np.reciprocal(np.sqrt(x))
-    return np.power(x, x.dtype.type(a))  # numpy already takes sqrt for 0.5
+    with np.errstate(all="ignore"):  # 0 ** -1 = inf and (-1) ** 0.5 = NaN are answers, not warnings
+        if a == -0.5:
+            return np.reciprocal(np.sqrt(x))
+        return np.power(x, x.dtype.type(a))  # numpy already takes sqrt for 0.5
 
 
 def _power_elementwise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a ** b elementwise with C's pow, as PyTorch's tensor ** tensor. numpy's loop takes sqrt
     when the exponent is one 0.5 repeated, which differs from pow at a = -inf (NaN, pow gives
     +inf) and a = -0 (-0, pow gives +0); those are put right (|a| is pow's answer for both)."""
-    out = np.power(a, b)
+    with np.errstate(all="ignore"):  # 0 ** -1 = inf and (-8) ** 0.5 = NaN are answers, not warnings
+        out = np.power(a, b)
     if out.dtype.kind == "f":
         half = np.equal(b, 0.5)
         if half.any():
@@ -148,10 +150,9 @@ class NumpyBackend(HostArrays, Backend):
     def unary(self, op: str, x: np.ndarray, alpha: float = 0.0) -> np.ndarray:
         if op == "neg":
             return as_array(np.negative(x))
-        if op == "exp":
-            return as_array(np.exp(x))
-        if op == "log":
-            return as_array(np.log(x))
+        if op in ("exp", "log"):
+            with np.errstate(all="ignore"):  # exp(1000) = inf and log(0) = -inf are answers, not warnings
+                return as_array(np.exp(x) if op == "exp" else np.log(x))
         if op == "sigmoid":
             return _sigmoid(x)
         if op == "tanh":
@@ -181,7 +182,8 @@ class NumpyBackend(HostArrays, Backend):
     def binary(self, op: str, a, b) -> np.ndarray:
         if op == "pow":
             return as_array(_power_elementwise(a, b))
-        out = _BINARY_UFUNC[op](a, b)
+        with np.errstate(all="ignore"):  # 1/0 = inf and 0/0 = NaN are IEEE's answers (as PyTorch), not warnings
+            out = _BINARY_UFUNC[op](a, b)
         return out if type(out) is np.ndarray else np.asarray(out)  # 0-d results come back as numpy scalars
 
     def compare(self, op: str, a, b) -> np.ndarray:
