@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 import engine
-from engine.backends import c_available, register_backend
-from engine.testing import assert_close
+from engine.backends import register_backend
+from engine.testing import assert_close, available_devices
 
 try:
     import torch
@@ -26,23 +26,19 @@ except ImportError:  # the torch comparison is skipped; the engine side still ru
 # (tests/opaque_backend.py): the op, nn and optim suites running on it prove that nothing above
 # the backend line reaches into an array.
 register_backend("opaque", "opaque_backend:OpaqueBackend")
-DEVICES = ["numpy"] + (["c"] if c_available()[0] else []) + ["opaque"]
 
 
-def _real_gpu() -> bool:
-    """Whether a real GPU runs the cuda device here (not numba's simulator, far too slow for the
-    whole suite: tests/cuda covers the cuda device there)."""
+def _devices() -> list[str]:
+    """The devices engine.testing covers here (numpy; c when built; cuda on a real GPU, never numba's
+    simulator, far too slow for the whole suite: tests/cuda covers the cuda device there), then opaque.
+    ENGINE_TEST_CUDA=0 leaves cuda out on a GPU machine."""
     import os
 
-    if os.environ.get("NUMBA_ENABLE_CUDASIM") == "1" or os.environ.get("ENGINE_TEST_CUDA") == "0":
-        return False
-    import engine.cuda
-
-    return engine.cuda.is_available()
+    names = [d for d in available_devices() if d != "cuda" or os.environ.get("ENGINE_TEST_CUDA") != "0"]
+    return names + ["opaque"]
 
 
-if _real_gpu():  # on a GPU machine every suite parametrised by DEVICES runs on cuda too
-    DEVICES.append("cuda")
+DEVICES = _devices()  # every suite parametrised by DEVICES runs on each (cuda too, on a GPU machine)
 FLOAT_DTYPES = ["float32", "float64"]
 HAS_TORCH = torch is not None
 

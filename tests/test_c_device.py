@@ -1,12 +1,16 @@
-"""The ``c`` device as a device: build info, availability, the message when it is missing."""
+"""The ``c`` device as a device: build info, availability, the message when it is missing, and
+every op family computing what the numpy reference computes (``engine.testing.assert_devices_agree``)."""
 
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import engine
+import engine.nn.functional as F
 from engine.backends import c_available
+from engine.testing import assert_devices_agree
 
 needs_c = pytest.mark.skipif(not c_available()[0], reason="the C library is not built: " + c_available()[1])
 
@@ -15,6 +19,46 @@ needs_c = pytest.mark.skipif(not c_available()[0], reason="the C library is not 
 def test_cpu_means_the_c_library_when_built():
     assert str(engine.tensor([1.0], device="cpu").device) == "c"
     assert engine.device("cpu") == "c"
+
+
+def _normal(*shape: int) -> np.ndarray:
+    return np.random.default_rng(sum(shape) * 7 + len(shape)).standard_normal(shape)
+
+
+# Each op family the C library has kernels for: (fn, inputs). Arrays become leaves on each device
+# (float ones require grad); the tensors are integer indices and targets, passed to every device.
+FAMILIES = {
+    "broadcast arithmetic": (lambda a, b: (a * b - a / (b * b + 1)) ** 2 + 3 - b, (_normal(3, 1, 4), _normal(2, 4))),
+    "elementwise functions": (
+        lambda a: a.tanh() + a.sigmoid() * a.exp() - (a * a + 1).log() + (a * a + 0.5).sqrt() + a.relu() - a.abs(),
+        (_normal(4, 5),),
+    ),
+    "reductions": (lambda a: (a.sum(1), a.mean((0, 2)), a.max(-1)[0], a.min(0)[0], a.sum()), (_normal(3, 4, 5),)),
+    "softmax": (lambda a: (a.softmax(-1), a.log_softmax(0)), (_normal(4, 6),)),
+    "batched matmul": (lambda a, b: a @ b, (_normal(2, 1, 3, 4), _normal(3, 4, 5))),
+    "views": (lambda a: (a.transpose(0, 1) @ a).reshape(-1)[::2] * a.T[1:, :].sum(), (_normal(5, 3),)),
+    "linear and losses": (
+        lambda x, w, b, t: (F.linear(x, w, b).relu(), F.cross_entropy(F.linear(x, w, b), t),
+                            F.mse_loss(x @ w.T, F.linear(x, w, b))),
+        (_normal(4, 3), _normal(3, 3), _normal(3), np.array([2, 0, 1, 1])),
+    ),
+    "indexing and joining": (
+        lambda a, b, i: (engine.cat([a, b], 0)[i], engine.where(a > 0, a, b * 2), a.clamp(-0.5, 0.5)),
+        (_normal(3, 4), _normal(3, 4), np.array([2, 0, 5, 2])),
+    ),
+}
+
+
+@needs_c
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_the_c_device_computes_what_numpy_computes(family, dtype):
+    fn, inputs = FAMILIES[family]
+    inputs = [x.astype(dtype) if x.dtype.kind == "f" else x for x in inputs]
+    report = assert_devices_agree(fn, *inputs, devices=["numpy", "c"])  # outputs, then every float input's gradient
+    floats = sum(x.dtype.kind == "f" for x in inputs)
+    assert len([c for c in report.comparisons if c.what.startswith("gradient")]) == floats
+    assert report.worst_rel_error("c") < (1e-5 if dtype == "float32" else 1e-12)
 
 
 @needs_c

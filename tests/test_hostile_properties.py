@@ -3,7 +3,9 @@
 ``engine.testing.strategies`` draws what hostile users hand the engine: foreign numpy arrays
 (odd strides, read-only, misaligned, broadcast), 0-size and 0-d shapes, integer tensors beside
 Python numbers, and special floats (NaN, inf, signed zeros, subnormals, the largest floats).
-Each property runs on every device; PyTorch is the oracle where it is installed.
+Each property runs on every device; PyTorch is the oracle where it is installed, and
+``engine.testing.assert_devices_agree`` holds every device to the numpy reference everywhere
+(outputs, gradients, NaN and inf in the same places), with or without PyTorch.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from hypothesis.extra import numpy as hnp
 from tensor_helpers import DEVICES, HAS_TORCH
 
 import engine
-from engine.testing import assert_close, strategies
+from engine.testing import assert_close, assert_devices_agree, strategies
 
 if HAS_TORCH:
     import torch
@@ -57,6 +59,20 @@ def test_foreign_arrays_compute_like_their_values(device, array, entry):
 ZERO_SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3)
 
 
+def _shape_ops(ndim: int) -> list:
+    """Ops on a 0-size or 0-d input, each written so it runs unchanged on an engine or a torch tensor."""
+    ops = [
+        lambda a: (a * 2 + 1).sum(),
+        lambda a: a.sigmoid().sum(),
+        lambda a: (a.mean() if a.numel() else a.sum()),
+    ]
+    if ndim:
+        ops += [lambda a: a.sum(dim=-1).sum(), lambda a: a.softmax(-1).sum(), lambda a: a.log_softmax(-1).sum()]
+    else:
+        ops += [lambda a: a.softmax(0) * a, lambda a: a.log_softmax(0) + a]
+    return ops
+
+
 @needs_torch
 @devices
 @FAST
@@ -65,26 +81,24 @@ def test_empty_and_zero_dim_shapes_match_pytorch(device, shape, data):
     values = data.draw(hnp.arrays(np.float64, shape, elements=st.floats(-2, 2)))
     x = engine.tensor(values, device=device, requires_grad=True)
     tx = torch.tensor(values, requires_grad=True)
-    ops = [
-        (lambda a: (a * 2 + 1).sum(), lambda a: (a * 2 + 1).sum()),
-        (lambda a: a.sigmoid().sum(), lambda a: a.sigmoid().sum()),
-        (lambda a: (a.mean() if a.numel() else a.sum()), lambda a: (a.mean() if a.numel() else a.sum())),
-    ]
-    if values.ndim:
-        ops.append((lambda a: a.sum(dim=-1).sum(), lambda a: a.sum(dim=-1).sum()))
-        ops.append((lambda a: a.softmax(-1).sum(), lambda a: a.softmax(-1).sum()))
-        ops.append((lambda a: a.log_softmax(-1).sum(), lambda a: a.log_softmax(-1).sum()))
-    else:
-        ops.append((lambda a: a.softmax(0) * a, lambda a: a.softmax(0) * a))
-        ops.append((lambda a: a.log_softmax(0) + a, lambda a: a.log_softmax(0) + a))
-    for ours_fn, theirs_fn in ops:
+    for fn in _shape_ops(values.ndim):
         x.grad, tx.grad = None, None
-        ours, theirs = ours_fn(x), theirs_fn(tx)
+        ours, theirs = fn(x), fn(tx)
         assert tuple(ours.shape) == tuple(theirs.shape)
         assert_close(ours.detach(), theirs.detach().numpy(), rtol=1e-9, atol=1e-9)
         ours.sum().backward()
         theirs.sum().backward()
         assert_close(x.grad, tx.grad.numpy(), rtol=1e-9, atol=1e-9)
+
+
+@FAST
+@given(shape=ZERO_SHAPES, data=st.data())
+def test_empty_and_zero_dim_shapes_agree_on_every_device(shape, data):
+    values = data.draw(hnp.arrays(np.float64, shape, elements=st.floats(-2, 2)))
+    for fn in _shape_ops(values.ndim):
+        report = assert_devices_agree(fn, values, devices=DEVICES)  # shapes, values, gradients
+        assert len(report.comparisons) == 2 * (len(DEVICES) - 1)  # the output and the input's gradient
+    x = engine.tensor(values, requires_grad=True)
     for other in DEVICES:
         assert x.detach().to(other).shape == shape
 
@@ -199,7 +213,8 @@ BINARY = {
     "mul": lambda a, b: a * b,
     "div": lambda a, b: a / b,
     "pow": lambda a, b: a**b,
-    "maximum": lambda a, b: a.maximum(b) if hasattr(a, "maximum") else None,
+    "maximum": lambda a, b: engine.maximum(a, b),
+    "minimum": lambda a, b: engine.minimum(a, b),
 }
 
 
@@ -283,3 +298,30 @@ def test_special_values_anywhere_match_pytorch(device, data, name):
     out, tout, g, tg = _both(UNARY[name], values, device)
     assert_close(out.detach(), tout.detach().numpy(), rtol=1e-9, atol=0, equal_nan=True)
     assert_close(g, tg.numpy(), rtol=1e-9, atol=0, equal_nan=True)
+
+
+# ---- special values: every device as the numpy reference, with or without PyTorch --------------------
+
+
+def _special_table(dtype: str) -> np.ndarray:
+    info = np.finfo(dtype)
+    return np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, info.smallest_subnormal, -info.smallest_subnormal,
+                     info.max, -info.max, 1.0, -1.0, 0.5], dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", [n for n in UNARY] + [f"{n} (binary)" for n in BINARY])
+def test_special_values_agree_on_every_device(dtype, name):
+    # atol=0: the largest finite numbers are in the table, and an absolute tolerance scaled by them
+    # would pass anything; each element is held to rtol of itself, NaN and inf to the same places.
+    rtol = 1e-6 if dtype == "float32" else 1e-12
+    if name.endswith(" (binary)"):
+        specials = [np.nan, np.inf, -np.inf, 0.0, -0.0, 2.0, -2.0, 0.5]
+        a = np.array([x for x in specials for _ in specials], dtype=dtype)  # every pair of specials
+        b = np.array([y for _ in specials for y in specials], dtype=dtype)
+        fn, inputs = BINARY[name.removesuffix(" (binary)")], (a, b)
+    else:
+        fn, inputs = UNARY[name][0], (_special_table(dtype),)
+    with np.errstate(all="ignore"):
+        report = assert_devices_agree(fn, *inputs, devices=DEVICES, rtol=rtol, atol=0)
+    assert len(report.comparisons) == (1 + len(inputs)) * (len(DEVICES) - 1)  # output and every gradient

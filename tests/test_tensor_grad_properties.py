@@ -4,6 +4,10 @@ float64 throughout; ``engine.testing.gradcheck`` checks every element of every i
 Inputs stay inside each op's domain (log, pow, div: positive; BCE probabilities in
 (0.05, 0.95)) and away from kinks and ties (relu, abs, max, clamp...), where the
 derivative is not defined and a central difference straddles two slopes.
+
+Then the devices against each other: ``engine.testing.assert_devices_agree`` runs the same ops and
+random programs of them on every device and holds outputs and gradients to the numpy reference, far
+tighter than a central difference can (1e-9 relative in float64).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from tensor_helpers import DEVICES
 import engine
 from engine.ops import elementwise as ew
 from engine.ops import neural as nn_ops
-from engine.testing import gradcheck, strategies
+from engine.testing import assert_devices_agree, gradcheck, strategies
 
 SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
 GAP = 1e-3  # how far from a kink or a tie inputs must stay
@@ -391,6 +395,27 @@ def test_mse_l1(device, data, shape, reduction, loss):
         assume(away_from(host(a) - host(b), [0.0]))
     fn = nn_ops.MSE if loss == "mse" else nn_ops.L1
     assert gradcheck(lambda x, y: fn.apply(x, y, reduction), a, b)
+
+
+# ---- every device computes what numpy computes ------------------------------------------------------------
+
+
+@SETTINGS
+@given(program=strategies.programs(max_steps=8), dtype=st.sampled_from(["float32", "float64"]))
+def test_random_programs_agree_on_every_device(program, dtype):
+    inputs = [v.astype(dtype) for v in program.input_values]
+    report = assert_devices_agree(program.run, *inputs, devices=DEVICES)
+    assert {c.device for c in report.comparisons} == set(DEVICES[1:])
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+def test_unary_ops_agree_on_every_device(name):
+    fn, low, high, kinks = UNARY[name]
+    # a grid with the kinks themselves in it: there, every device must make the same one-sided choice
+    x = np.append(np.linspace(low, high, 60 - len(kinks)), kinks).reshape(3, 20)
+    for dtype in ("float32", "float64"):
+        report = assert_devices_agree(fn, x.astype(dtype), devices=DEVICES)
+        assert [c.what for c in report.comparisons if c.device == DEVICES[-1]] == ["output 0", "gradient of input 0"]
 
 
 # ---- gradcheck itself --------------------------------------------------------------------------------------

@@ -5,6 +5,8 @@
     python -m engine serve [--port N] [--open]  # the playground on http://127.0.0.1:N/
     python -m engine train {xor,linear,polynomial,logistic,softmax,digits} [--device D] [--epochs N] [--lr LR]
                            [--out DIR]                       # pictures in ./engine-train/TASK/
+    python -m engine check [--devices numpy,c] [--families F,..] [--examples N] [--profile ci] [--seed N]
+                           [--html report.html]              # the property suite: exit 1 on a failure
 """
 
 from __future__ import annotations
@@ -150,6 +152,39 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check(args: argparse.Namespace) -> int:
+    try:
+        import hypothesis  # noqa: F401
+    except ModuleNotFoundError:
+        raise EngineError("hypothesis is not installed; pip install 'backprop-engine[test]' (or hypothesis)") from None
+    from engine.testing.strategies import PROFILES
+    from engine.testing.suite import check_devices, check_families, row_line, run_suite, table_header
+
+    # Every argument is checked before the suite runs, not after it.
+    devices = check_devices(args.devices, "check")
+    families = check_families(args.families)
+    examples = args.examples if args.examples is not None else PROFILES[args.profile]
+    if examples < 1:
+        raise EngineError(f"check: --examples must be a positive int, got {examples}")
+    if args.html:
+        check_output_file(args.html, "--html", create=False)
+    print(f"engine check: profile {args.profile}, {examples} examples per family and device; devices "
+          f"{', '.join(devices)} (reference numpy); families {', '.join(families)}"
+          + (f"; seed {args.seed}" if args.seed is not None else ""))
+    print(table_header())
+    result = run_suite(devices, families, examples, args.profile, args.seed,
+                       progress=lambda row: print(row_line(row), flush=True))
+    print(result.summary())
+    for row in result.failures():
+        print(f"\n{row.family} on {row.device}:\n{row.failure}")
+    if args.html:
+        check_output_file(args.html, "--html")  # makes its folder
+        with open(args.html, "w", encoding="utf-8") as f:
+            f.write(result.to_html())
+        print(f"wrote {args.html}")
+    return 0 if result.passed else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m engine", description="backprop-engine: see the chain rule, then run it fast."
@@ -186,6 +221,21 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--lr", type=float, help="learning rate (default: the recipe's)")
     train.add_argument("--out", help="folder for the pictures (default: engine-train/TASK)")
     train.set_defaults(run=_train)
+
+    check = sub.add_parser("check", help="run the property suite (every op family against central differences "
+                                         "and the numpy device) on the devices here; exit 1 on any failure")
+    check.add_argument("--devices", help="comma-separated devices (default: every device here: numpy, c when "
+                                         "built, cuda on a GPU)")
+    check.add_argument("--families", help="comma-separated op families (default: all: expressions, elementwise, "
+                                          "binary, reductions, linalg, shape, nn, programs)")
+    check.add_argument("--examples", type=int, help="examples per family and device, shared by the family's ops "
+                                                    "(each at least 2; default: the profile's)")
+    check.add_argument("--profile", default="ci", choices=["dev", "ci", "thorough"],
+                       help="dev: 20 examples, ci: 100 (the same ones every run; default), thorough: 1000")
+    check.add_argument("--seed", type=int, help="draw the examples of this seed (dev and thorough draw new ones "
+                                                "each run otherwise)")
+    check.add_argument("--html", metavar="REPORT.html", help="also write the table and each failure's drawing")
+    check.set_defaults(run=_check)
     return parser
 
 

@@ -22,6 +22,8 @@ import os
 
 import pytest
 
+from engine.testing.devices import available_devices
+
 try:
     from engine.testing.strategies import register_profiles
 
@@ -31,21 +33,6 @@ except ModuleNotFoundError as exc:  # hypothesis is not installed: no profiles, 
         raise
 
 _ENV = "ENGINE_TEST_DEVICES"
-
-
-def available_devices() -> list[str]:
-    """The devices a suite should cover here: numpy, c when built, cuda on a real GPU."""
-    from engine.backends import c_available
-
-    names = ["numpy"]
-    if c_available()[0]:
-        names.append("c")
-    if os.environ.get("NUMBA_ENABLE_CUDASIM") != "1":
-        import engine.cuda
-
-        if engine.cuda.is_available():
-            names.append("cuda")
-    return names
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -69,6 +69,7 @@ class InputReport:
     first: ElementMismatch | None = None
     directional: tuple[float, float] | None = None
     hints: list[str] = field(default_factory=list)
+    max_rel: float = 0.0  # normwise relative error: max |analytic - numeric| / max(max |numeric|, atol)
 
     @property
     def passed(self) -> bool:
@@ -103,6 +104,11 @@ class GradcheckReport:
     def passed(self) -> bool:
         return not self.error and all(r.passed for r in self.inputs)
 
+    @property
+    def max_rel_error(self) -> float:
+        """The largest normwise relative error ``max|analytic - numeric| / max|numeric|`` over the inputs."""
+        return max((r.max_rel for r in self.inputs), default=0.0)
+
     def __bool__(self) -> bool:
         return self.passed
 
@@ -133,7 +139,8 @@ class GradcheckReport:
         return f"gradcheck: passed ({self.settings})"
 
     def __str__(self) -> str:
-        lines = [self.headline(), f"  checked with {self.settings}; {self.evaluations} evaluations of fn"]
+        plural = "s" if self.evaluations != 1 else ""
+        lines = [self.headline(), f"  checked with {self.settings}; {self.evaluations} evaluation{plural} of fn"]
         for r in self.inputs:
             if r.passed:
                 lines.append(f"  {r.title}: ok ({r.checked} {'direction' if r.directional else 'elements'})")
@@ -153,12 +160,17 @@ class GradcheckReport:
             lines.extend(f"    hint: {h}" for h in r.hints)
         lines.extend(f"  hint: {h}" for h in self.hints)
         if self.culprit:
-            lines.append(
-                f"  the wrong gradient comes from {self.culprit} (an engine.autograd.Function): checked on its own, "
-                "its backward disagrees with central differences:"
-            )
-            if self.culprit_report is not None:
-                lines.extend("    " + line for line in str(self.culprit_report).splitlines())
+            same = self.culprit_report is not None and self.culprit_report.headline() == self.headline()
+            if same:  # fn is that Function alone: its report would repeat this one
+                lines.append(f"  the wrong gradient comes from {self.culprit} (an engine.autograd.Function): "
+                             "its backward is what was checked here")
+            else:
+                lines.append(
+                    f"  the wrong gradient comes from {self.culprit} (an engine.autograd.Function): checked on its "
+                    "own, its backward disagrees with central differences:"
+                )
+                if self.culprit_report is not None:
+                    lines.extend("    " + line for line in str(self.culprit_report).splitlines())
         elif self.last_op and not self.passed:
             lines.append(f"  fn's output was made by {self.last_op}")
         return "\n".join(lines)

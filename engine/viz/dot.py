@@ -12,11 +12,12 @@ the DOT text is the same on every run and can be compared in tests.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import graphviz
 
+from engine.errors import EngineValueError
 from engine.viz import renderer
 from engine.viz.adapters import DEFAULT_MAX_NODES, graph_of
 from engine.viz.graph import Edge, Graph, OpNode, ValueNode, fmt
@@ -85,13 +86,27 @@ def _edge_label(edge: Edge, nodes: dict, show_grad: bool, show_local_grads: bool
     return "\\n".join(lines)
 
 
-def to_dot(graph: Graph, rankdir: str = "LR", show_grad: bool = True, show_local_grads: bool = True) -> Drawing:
+_HIGHLIGHT = {"color": "firebrick", "penwidth": "2.5", "style": "filled", "fillcolor": "#f9d6d5"}
+
+
+def to_dot(
+    graph: Graph,
+    rankdir: str = "LR",
+    show_grad: bool = True,
+    show_local_grads: bool = True,
+    highlight: Collection[str] = (),
+    title: str | None = None,
+) -> Drawing:
     """Write the model ``graph`` as a Graphviz drawing (see :func:`draw` for the options).
 
     Nodes are written in the model's order, each edge right after the later of its two ends,
-    and the note saying what the cap left out (if anything) first.
+    and the note saying what the cap left out (if anything) first. Nodes whose id is in
+    ``highlight`` are drawn red; ``title`` is printed above the graph.
     """
-    g = Drawing(name="backprop", graph_attr={"rankdir": rankdir, "fontname": "Helvetica"})
+    attrs = {"rankdir": rankdir, "fontname": "Helvetica"}
+    if title:
+        attrs.update(label=title, labelloc="t", fontcolor="firebrick")
+    g = Drawing(name="backprop", graph_attr=attrs)
     g.attr("node", fontname="Helvetica", fontsize="11")
     g.attr("edge", fontname="Helvetica", fontsize="9")
     if graph.note:
@@ -104,12 +119,15 @@ def to_dot(graph: Graph, rankdir: str = "LR", show_grad: bool = True, show_local
         edges_after[max(position[edge.source], position[edge.target])].append(edge)
 
     for node, edges in zip(graph.nodes, edges_after):
+        marked = _HIGHLIGHT if node.id in highlight else {}
         if isinstance(node, ValueNode):
-            g.node(node.id, _value_label(node, show_grad), shape="record")
+            g.node(node.id, _value_label(node, show_grad), shape="record", **marked)
         elif node.module is not None:  # a whole module, folded by collapse="module"
-            g.node(node.id, _op_label(node), shape="box", style="rounded,filled", fillcolor="#fdf1dc")
+            g.node(node.id, _op_label(node), **{"shape": "box", "style": "rounded,filled", "fillcolor": "#fdf1dc",
+                                                **marked})
         else:
-            g.node(node.id, _op_label(node), shape="ellipse", style="filled", fillcolor="#eef3fb")
+            g.node(node.id, _op_label(node), **{"shape": "ellipse", "style": "filled", "fillcolor": "#eef3fb",
+                                                **marked})
         for edge in edges:
             if isinstance(nodes[edge.target], OpNode):  # an input edge carries the calculus
                 g.edge(edge.source, edge.target, label=_edge_label(edge, nodes, show_grad, show_local_grads))
@@ -127,6 +145,8 @@ def draw(
     params: Mapping[str, Any] | None = None,
     collapse: str | None = None,
     model: Any = None,
+    highlight: Collection[Any] = (),
+    title: str | None = None,
 ) -> Drawing:
     """Return a Graphviz drawing of the graph that produced ``root``.
 
@@ -148,9 +168,28 @@ def draw(
             ``params`` names' first part); ``None`` draws every op.
         model: the module that made a tensor ``root``: names the boxes (``0 (Linear)``) and,
             without ``params``, the parameters.
+        highlight: nodes to draw in red: ``Value`` objects of ``root``'s graph, or node ids
+            of the model (``"v3"``, ``"v3op"``); a Value's op is marked with it.
+        title: a line printed above the graph (what the red marks mean, say).
     """
     graph = graph_of(root, max_nodes, "draw", params, collapse, model)
-    return to_dot(graph, rankdir, show_grad, show_local_grads)
+    return to_dot(graph, rankdir, show_grad, show_local_grads, _highlight_ids(root, graph, highlight), title)
+
+
+def _highlight_ids(root: object, graph: Graph, highlight: Collection[Any]) -> set[str]:
+    """The model ids of ``highlight``: ids pass through; a Value of ``root``'s graph is ``v<k>`` (and its op)."""
+    ids: set[str] = set()
+    wanted = [h for h in highlight if not isinstance(h, str)]
+    ids.update(h for h in highlight if isinstance(h, str))
+    if wanted:
+        order = root.nodes() if hasattr(root, "nodes") and callable(root.nodes) else []
+        where = {id(node): k for k, node in enumerate(order)}
+        for h in wanted:
+            if id(h) not in where:
+                raise EngineValueError(f"draw: highlight: {h!r} is not a Value of this graph")
+            ids.update((f"v{where[id(h)]}", f"v{where[id(h)]}op"))
+    known = set(graph.by_id())
+    return ids & known
 
 
 def render(root: object, path: str | os.PathLike, **draw_options) -> renderer.Path:
