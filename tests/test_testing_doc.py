@@ -205,7 +205,10 @@ class Page:
         self.namespace: dict = {"__name__": "__testing_doc__"}
         self.written: set[str] = set()
         self.env = dict(os.environ)
-        for var in ("ENGINE_TEST_DEVICES", "PYTEST_ADDOPTS", "PYTEST_DISABLE_PLUGIN_AUTOLOAD", "ENGINE_CHECK_DIR"):
+        # CI and BUILD_NUMBER make pytest print whole messages in its short summary (it truncates them
+        # at a terminal, as the page shows): the page's commands run as a user types them.
+        for var in ("ENGINE_TEST_DEVICES", "PYTEST_ADDOPTS", "PYTEST_DISABLE_PLUGIN_AUTOLOAD", "ENGINE_CHECK_DIR",
+                    "CI", "BUILD_NUMBER"):
             self.env.pop(var, None)
         self.env["TMPDIR"] = str(folder)  # drawings land in folder/engine-check
         self.env["NUMBA_ENABLE_CUDASIM"] = "1"  # no cuda column even on a GPU: the page shows numpy and c

@@ -229,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--families", help="comma-separated op families (default: all: expressions, elementwise, "
                                           "binary, reductions, linalg, shape, nn, programs)")
     check.add_argument("--examples", type=int, help="examples per family and device, shared by the family's ops "
-                                                    "(each at least 2; default: the profile's)")
+                                                    "(each at least 1; default: the profile's)")
     check.add_argument("--profile", default="ci", choices=["dev", "ci", "thorough"],
                        help="dev: 20 examples, ci: 100 (the same ones every run; default), thorough: 1000")
     check.add_argument("--seed", type=int, help="draw the examples of this seed (dev and thorough draw new ones "

@@ -281,10 +281,11 @@ def _check_program(program: Any, device: str, row: FamilyResult) -> None:
 # ---- one family on one device ----------------------------------------------------------------------
 
 
-def _properties(family: str, examples: int) -> list[tuple[Any, Callable[[Any, str, FamilyResult], None], int]]:
+def _properties(family: str, examples: int, ops: Sequence[str] | None = None
+                ) -> list[tuple[Any, Callable[[Any, str, FamilyResult], None], int]]:
     """(strategy, check, examples) for each property of ``family``: one for expressions and for
-    programs; one per op otherwise, the budget shared evenly (each op at least 2 examples), so
-    every op is exercised however the draws fall."""
+    programs; one per op otherwise (those named in ``ops``, else all), the budget shared evenly
+    (each op at least 1 example), so every op is exercised however the draws fall."""
     from hypothesis import strategies as st
 
     from engine.testing import strategies as es
@@ -296,11 +297,16 @@ def _properties(family: str, examples: int) -> list[tuple[Any, Callable[[Any, st
         return [(drawn, _check_expression, examples)]
     if family == "programs":
         return [(es.programs(ops=_PROGRAM_OPS), _check_program, examples)]
-    cases = FAMILIES[family]
-    share, extra = divmod(examples, len(cases))
+    known = [c.name for c in FAMILIES[family]]
+    unknown = [o for o in (ops or ()) if o not in known]
+    if unknown:
+        raise EngineValueError(f"check: the {family} family has no op {', '.join(map(str, unknown))}; its ops: "
+                               f"{', '.join(known)}")
+    cases = [c for c in FAMILIES[family] if ops is None or c.name in ops]
+    share, extra = divmod(examples, max(1, len(cases)))
     out = []
     for k, case in enumerate(cases):
-        n = max(2, share + (1 if k < extra else 0))
+        n = max(1, share + (1 if k < extra else 0))
 
         def check(drawn: Any, device: str, row: FamilyResult, case: Case = case) -> None:
             _check_case(case, drawn, device, row)
@@ -309,14 +315,14 @@ def _properties(family: str, examples: int) -> list[tuple[Any, Callable[[Any, st
     return out
 
 
-def check_family(family: str, device: str, examples: int, derandomize: bool = True, seed: int | None = None
-                 ) -> FamilyResult:
+def check_family(family: str, device: str, examples: int, derandomize: bool = True, seed: int | None = None,
+                 ops: Sequence[str] | None = None) -> FamilyResult:
     """Run one family's properties on one device, ``examples`` drawn examples in all (shared evenly
-    by the family's ops, each at least 2); the row of the table. Stops at the first failure,
-    which hypothesis has shrunk."""
+    by the family's ops, or those named in ``ops``, each at least 1); the row of the table. Stops at
+    the first failure, which hypothesis has shrunk."""
     row = FamilyResult(family, device)
     start = time.perf_counter()
-    for strategy, check, n in _properties(family, examples):
+    for strategy, check, n in _properties(family, examples, ops):
         try:
             _hypothesis_property(strategy, check, n, device, row, derandomize, seed)()
         except Exception as e:  # noqa: BLE001 - any failure of the property is the row's result
