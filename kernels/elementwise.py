@@ -25,19 +25,24 @@ def _unary_function(op: str, dtype: np.dtype):
     float32 stays float32)."""
     t = dtype.type
     zero, one = t(0), t(1)
+    # Above this e^x overflows float64. On a GPU exp returns inf there by itself; numba's simulator
+    # runs Python's math.exp, which raises OverflowError instead, so the guard makes the simulator
+    # agree with the GPU (x + inf: inf, and NaN stays NaN).
+    e_max, inf = t(709.782712893384), t(math.inf)
 
     if op == "neg":
         def f(x, a):
             return -x
     elif op == "exp":
         def f(x, a):
-            return math.exp(x)
+            return math.exp(x) if x <= e_max else x + inf
     elif op == "log":
         def f(x, a):
             return math.log(x) if x > zero else (-math.inf if x == zero else math.nan)
     elif op == "sigmoid":
         def f(x, a):
-            return one / (one + math.exp(-x))  # e^-x = inf below -88 (float32): 1 / inf = 0, right
+            # e^-x = inf below -88 (float32) or -709 (the guard): 1 / inf = 0, right
+            return one / (one + (math.exp(-x) if -x <= e_max else -x + inf))
     elif op == "tanh":
         def f(x, a):
             return math.tanh(x)

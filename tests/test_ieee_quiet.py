@@ -1,7 +1,9 @@
 """Special values are answers, not warnings: inf and NaN propagate silently on every device, as in PyTorch.
 
 The numpy device used to emit numpy's RuntimeWarnings ("divide by zero encountered in divide")
-for ``1/0``, ``log(0)``, ``exp(1000)`` and, inside ``atan2``, for any ``y == 0``.
+for ``1/0``, ``log(0)``, ``exp(1000)`` and, inside ``atan2``, for any ``y == 0``; under numba's
+simulator the cuda device raised OverflowError for ``exp(1000)`` and ``sigmoid(-1000)`` (Python's
+math.exp; a GPU gives inf): tests/cuda/test_cuda_ieee_quiet.py runs these cases there.
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ CASES = {
     "div_tensor": (lambda a: a / engine.zeros_like(a), [2.0, -0.0, -3.0], [math.inf, math.nan, -math.inf]),
     "log_zero_negative": (lambda a: a.log(), [0.0, -1.0, 1.0], [-math.inf, math.nan, 0.0]),
     "exp_overflow": (lambda a: a.exp(), [1000.0, -1000.0, 0.0], [math.inf, 0.0, 1.0]),
+    "exp_specials": (lambda a: a.exp(), [math.inf, -math.inf, math.nan], [math.inf, 0.0, math.nan]),
+    "sigmoid_extremes": (lambda a: a.sigmoid(), [-1000.0, 1000.0, math.nan], [0.0, 1.0, math.nan]),
+    "sigmoid_infinities": (lambda a: a.sigmoid(), [-math.inf, math.inf, 0.0], [0.0, 1.0, 0.5]),
     "atan2_zero_y": (lambda a: engine.atan2(a, engine.ones_like(a)), [0.0, -0.0, 1.0], [0.0, -0.0, math.pi / 4]),
     "pow_zero_negative": (lambda a: a ** -1.0, [0.0, 2.0, -0.0], [math.inf, 0.5, -math.inf]),
     "reciprocal_zero": (lambda a: a.reciprocal(), [0.0, 4.0, -0.0], [math.inf, 0.25, -math.inf]),

@@ -47,6 +47,15 @@ def why_unavailable() -> str | None:
 _reason = why_unavailable()
 if _reason is not None:
     raise ImportError(_reason)
+if SIMULATOR:
+    import warnings
+
+    # The simulator runs the kernels as Python on numpy scalars, which warn on 1/0, 0/0 and
+    # overflow; a GPU gives IEEE's answers (inf, NaN) silently, and so does the simulated device.
+    # (The simulator re-issues them as "tid=[..] ctaid=[..]: ..." from the kernel's file, so the
+    # module is the file's path: .../kernels/elementwise.)
+    warnings.filterwarnings("ignore", message=r".*encountered in", category=RuntimeWarning,
+                            module=r".*_?kernels[./]")
 
 from engine._kernels import elementwise as _ew  # noqa: E402  (numba must be usable first)
 from engine.backends import cuda_memory  # noqa: E402
