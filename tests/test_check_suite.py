@@ -189,7 +189,18 @@ def test_cli_exits_1_and_draws_the_failure(capsys, tmp_path, monkeypatch):
         assert "firebrick" in html or "SigmoidBackward0" in html
 
 
+def test_cli_ops_keep_the_families_that_hold_them(capsys):
+    rc = main(["check", "--devices", "numpy", "--ops", "tanh,matmul,softmax", "--examples", "6"])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert "families elementwise, linalg, nn" in out
+    rows = [line.split()[0] for line in out.splitlines() if line.endswith("pass")]
+    assert rows == ["elementwise", "linalg", "nn"]
+    assert re.search(r"^elementwise\s+numpy\s+6\s", out, re.M), out
+
+
 @pytest.mark.parametrize("argv, message", [
+    (["--ops", "gather,tanh,nope"], "check: no op named tanh, nope in the families shape; the ops: transpose,"),
     (["--devices", "tpu"], "check: device: unknown device 'tpu'"),
     (["--families", "elementwise,nope"], "check: unknown op family nope; choose from expressions"),
     (["--examples", "0"], "check: --examples must be a positive int, got 0"),

@@ -563,3 +563,15 @@ def test_parse_expression_refuses_what_is_not_an_expression(text, message):
     assert isinstance(caught.value, ValueError) and "\n" not in str(caught.value)
     with pytest.raises(ValueError):
         es.parse_expression(42)
+
+
+def test_nodes_without_central_differences_are_counted():
+    """sqrt at 0: its derivative is inf on every path and a central difference would step out of the
+    domain, so that node is compared between paths only, and the report says so."""
+    report = check_paths("sqrt(x) + x", x=[0.0, 1.0])
+    assert report.numeric_missing == 1 and report.numeric_skipped == 0
+    assert str(report).endswith("no central differences at 1 node value(s) at a domain edge")
+    near = check_paths("relu(x) + x", x=[0.0, 1.0, -1.0])
+    assert near.numeric_skipped == 1 and near.numeric_missing == 0
+    assert str(near).endswith("no central differences at 1 point(s) near a kink")
+    assert "no central differences" not in str(check_paths("(x + y)*z", x=-2, y=5, z=-4))

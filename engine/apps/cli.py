@@ -5,7 +5,8 @@
     python -m engine serve [--port N] [--open]  # the playground on http://127.0.0.1:N/
     python -m engine train {xor,linear,polynomial,logistic,softmax,digits} [--device D] [--epochs N] [--lr LR]
                            [--out DIR]                       # pictures in ./engine-train/TASK/
-    python -m engine check [--devices numpy,c] [--families F,..] [--examples N] [--profile ci] [--seed N]
+    python -m engine check [--devices numpy,c] [--families F,..] [--ops tanh,..] [--examples N] [--profile ci]
+                           [--seed N]
                            [--html report.html]              # the property suite: exit 1 on a failure
 """
 
@@ -158,11 +159,14 @@ def _check(args: argparse.Namespace) -> int:
     except ModuleNotFoundError:
         raise EngineError("hypothesis is not installed; pip install 'backprop-engine[test]' (or hypothesis)") from None
     from engine.testing.strategies import PROFILES
-    from engine.testing.suite import check_devices, check_families, row_line, run_suite, table_header
+    from engine.testing.suite import check_devices, check_families, check_ops, row_line, run_suite, table_header
 
     # Every argument is checked before the suite runs, not after it.
     devices = check_devices(args.devices, "check")
     families = check_families(args.families)
+    chosen = check_ops(args.ops, families)
+    if chosen is not None:
+        families = [f for f in families if chosen.get(f)]
     examples = args.examples if args.examples is not None else PROFILES[args.profile]
     if examples < 1:
         raise EngineError(f"check: --examples must be a positive int, got {examples}")
@@ -173,7 +177,7 @@ def _check(args: argparse.Namespace) -> int:
           + (f"; seed {args.seed}" if args.seed is not None else ""))
     print(table_header())
     result = run_suite(devices, families, examples, args.profile, args.seed,
-                       progress=lambda row: print(row_line(row), flush=True))
+                       progress=lambda row: print(row_line(row), flush=True), ops=args.ops)
     print(result.summary())
     for row in result.failures():
         print(f"\n{row.family} on {row.device}:\n{row.failure}")
@@ -228,6 +232,8 @@ def build_parser() -> argparse.ArgumentParser:
                                          "built, cuda on a GPU)")
     check.add_argument("--families", help="comma-separated op families (default: all: expressions, elementwise, "
                                           "binary, reductions, linalg, shape, nn, programs)")
+    check.add_argument("--ops", help="comma-separated ops to check alone (e.g. tanh,matmul,softmax): only the "
+                                     "families that hold them run")
     check.add_argument("--examples", type=int, help="examples per family and device, shared by the family's ops "
                                                     "(each at least 1; default: the profile's)")
     check.add_argument("--profile", default="ci", choices=["dev", "ci", "thorough"],

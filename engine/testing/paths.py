@@ -290,6 +290,7 @@ class PathReport:
     paths: list[str]  # "value", then each device
     points: int = 0
     numeric_skipped: int = 0  # points too close to a kink for central differences
+    numeric_missing: int = 0  # (point, node) pairs whose central difference left the domain (sqrt at 0)
     worst: dict[str, float] = field(default_factory=dict)  # path -> worst relative error seen
     failure: str = ""  # the first line of the message ("" when passed)
     table: list[NodeRow] = field(default_factory=list)  # the failing point, node by node
@@ -308,8 +309,14 @@ class PathReport:
     def __str__(self) -> str:
         if self.passed:
             worst = ", ".join(f"{p} {e:.2g}" for p, e in self.worst.items())
+            unchecked = []
+            if self.numeric_skipped:
+                unchecked.append(f"{self.numeric_skipped} point(s) near a kink")
+            if self.numeric_missing:
+                unchecked.append(f"{self.numeric_missing} node value(s) at a domain edge")
+            note = f"; no central differences at {' and '.join(unchecked)}" if unchecked else ""
             return (f"check_paths: {self.expression}: {len(self.paths)} paths agree at {self.points} point(s) "
-                    f"(worst relative error: {worst})")
+                    f"(worst relative error: {worst}){note}")
         at = ", ".join(f"{k}={v!r}" for k, v in self.point.items())
         lines = [self.failure, f"  expression: {self.expression}", f"  at: {at}",
                  "  d out / d node on each path (numeric: central differences):"]
@@ -555,6 +562,8 @@ def check_paths(
         near_kink = expr.kink_distance(**env) < KINK_CLEARANCE
         numeric = [None] * len(nodes) if near_kink else _numeric(nodes, env, truth, eps)
         report.numeric_skipped += near_kink
+        if not near_kink:
+            report.numeric_missing += sum(1 for k, n in enumerate(nodes) if n.op != "const" and numeric[k] is None)
         made, v_values, v_grads = _value_path(nodes, env)
         # .tolist(): Python floats, so the message reads 0.25, not np.float64(0.25)
         path_values = {"value": v_values, **{d: tensor_runs[d][0][:, i].tolist() for d in devs}}

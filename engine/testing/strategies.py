@@ -349,7 +349,10 @@ class Expression:
         mine, theirs = _PRECEDENCE[self.op], _PRECEDENCE.get(child.op, 5)
         if child.op == "const" and child.value < 0:
             theirs = 0
-        needs = theirs < mine or (right and theirs == mine and self.op in ("sub", "div", "pow"))
+        # A right operand of equal precedence keeps its parentheses even where algebra could drop
+        # them (x*(y/z), x + (y + z)): floats round differently in the other order, and the text
+        # must read back to the very same numbers.
+        needs = theirs < mine or (right and theirs == mine)
         needs = needs or (self.op in ("pow", "neg") and theirs == mine)
         return f"({child._text()})" if needs else child._text()
 

@@ -31,8 +31,8 @@ from engine.errors import EngineValueError
 from engine.testing.cases import FAMILIES, FAMILY_DOCS, Case, family_names
 from engine.testing.devices import check_devices
 
-__all__ = ["FamilyResult", "SuiteResult", "check_devices", "check_families", "check_family", "row_line",
-           "run_suite", "table_header"]
+__all__ = ["FamilyResult", "SuiteResult", "check_devices", "check_families", "check_family", "check_ops",
+           "row_line", "run_suite", "table_header"]
 
 REFERENCE = "numpy"
 _PROGRAM_OPS = ("add", "mul", "sub", "div", "neg", "tanh", "sigmoid", "exp", "log", "sqrt", "sum", "mean",
@@ -371,6 +371,22 @@ def check_families(families: Sequence[str] | str | None) -> list[str]:
     return names
 
 
+def check_ops(ops: Sequence[str] | str | None, families: Sequence[str]) -> dict[str, list[str]] | None:
+    """``ops`` sorted by family (None: no choice), or a one-line error naming an op no family has."""
+    if ops is None:
+        return None
+    names = [o.strip() for o in ops.split(",") if o.strip()] if isinstance(ops, str) else list(ops)
+    chosen = {f: [c.name for c in FAMILIES[f] if c.name in names]
+              for f in families if f not in ("expressions", "programs")}
+    found = {n for picked in chosen.values() for n in picked}
+    unknown = [n for n in names if n not in found]
+    if unknown or not names:
+        every = ", ".join(c.name for f in chosen for c in FAMILIES[f])
+        raise EngineValueError(f"check: no op named {', '.join(map(str, unknown)) or '(none given)'} in the "
+                               f"families {', '.join(families)}; the ops: {every}")
+    return chosen
+
+
 def run_suite(
     devices: Sequence[str] | str | None = None,
     families: Sequence[str] | str | None = None,
@@ -378,8 +394,12 @@ def run_suite(
     profile: str = "ci",
     seed: int | None = None,
     progress: Callable[[FamilyResult], None] | None = None,
+    ops: Sequence[str] | str | None = None,
 ) -> SuiteResult:
     """Check every family on every device; ``progress(row)`` is called after each row.
+
+    ``ops`` (names such as ``tanh``, ``matmul``; see ``engine.testing.cases.FAMILIES``) keeps only
+    those ops, and only the families that hold one of them.
 
     ``examples`` per (family, device) defaults to the profile's budget
     (:data:`engine.testing.strategies.PROFILES`: dev 20, ci 100, thorough 1000). ``ci`` draws the
@@ -399,11 +419,15 @@ def run_suite(
     if REFERENCE not in devs:  # the other devices are compared with it
         check_devices([REFERENCE], "check")
     names = check_families(families)
+    chosen = check_ops(ops, names)
+    if chosen is not None:
+        names = [f for f in names if chosen.get(f)]
     result = SuiteResult(devs, profile, examples)
     start = time.perf_counter()
     for family in names:
         for device in devs:
-            row = check_family(family, device, examples, derandomize=profile == "ci", seed=seed)
+            row = check_family(family, device, examples, derandomize=profile == "ci", seed=seed,
+                               ops=None if chosen is None else chosen[family])
             result.rows.append(row)
             if progress is not None:
                 progress(row)
